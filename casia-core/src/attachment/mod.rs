@@ -1,0 +1,329 @@
+//! Attachments (anexar información, DOMAIN.md §6): the limits, the check
+//! order, and the metadata recorded for each accepted file.
+
+pub mod file_name;
+pub mod format;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::actor::ActorRef;
+use crate::case::Attachment;
+use crate::catalog::Catalog;
+use crate::error::{CasiaError, RejectionReason};
+use crate::text::AttachmentTitle;
+
+/// The attachment limits; configuration, not rules (DOMAIN.md §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AttachmentLimits {
+    /// Largest single file, bytes (default 10 MiB).
+    pub max_attachment_bytes: u64,
+    /// Most attachments one case may hold (default 20).
+    pub max_attachments: usize,
+    /// Largest total of one case's attachments, bytes (default 50 MiB).
+    pub max_total_bytes: u64,
+}
+
+impl Default for AttachmentLimits {
+    fn default() -> Self {
+        AttachmentLimits {
+            max_attachment_bytes: 10 * 1024 * 1024,
+            max_attachments: 20,
+            max_total_bytes: 50 * 1024 * 1024,
+        }
+    }
+}
+
+/// An attachment as given to a command: nothing checked yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttachment {
+    pub document_type: String,
+    pub title: String,
+    pub file_name: String,
+    pub content: Arc<[u8]>,
+}
+
+/// An accepted attachment: its metadata and its bytes, to be written with
+/// the case in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptedAttachment {
+    pub meta: Attachment,
+    pub content: Arc<[u8]>,
+}
+
+/// Lower-case hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+    }
+    s
+}
+
+/// Checks `new` one at a time in the order given, each in DOMAIN.md §6 order:
+/// `unknown_document_type`, `invalid_title`, `empty`, `too_large`,
+/// `unsupported_format`, then `too_many` and `total_too_large` (counting
+/// `existing`, those earlier in the command and this one), then duplicates.
+/// The first failure rejects the whole command.
+pub fn accept_attachments(
+    existing: &[Attachment],
+    new: &[NewAttachment],
+    catalog: &Catalog,
+    limits: &AttachmentLimits,
+    added_at: DateTime<Utc>,
+    added_by: &ActorRef,
+) -> Result<Vec<AcceptedAttachment>, CasiaError> {
+    let mut count = existing.len();
+    let mut total: u64 = existing.iter().map(|a| a.size).sum();
+    let mut seen: HashSet<String> = existing.iter().map(|a| a.sha256.clone()).collect();
+    let first_id = existing.iter().map(|a| a.id).max().unwrap_or(0) + 1;
+    let mut accepted = Vec::with_capacity(new.len());
+    for (next_id, (index, a)) in (first_id..).zip(new.iter().enumerate()) {
+        let reject = |reason| CasiaError::AttachmentRejected { reason, index };
+        if catalog.document_type(&a.document_type).is_none() {
+            return Err(reject(RejectionReason::UnknownDocumentType));
+        }
+        let title =
+            AttachmentTitle::parse(&a.title).ok_or(reject(RejectionReason::InvalidTitle))?;
+        let size = a.content.len() as u64;
+        if size == 0 {
+            return Err(reject(RejectionReason::Empty));
+        }
+        if size > limits.max_attachment_bytes {
+            return Err(reject(RejectionReason::TooLarge));
+        }
+        let format =
+            format::detect(&a.content).map_err(|_| reject(RejectionReason::UnsupportedFormat))?;
+        count += 1;
+        total = total.saturating_add(size);
+        if count > limits.max_attachments {
+            return Err(reject(RejectionReason::TooMany));
+        }
+        if total > limits.max_total_bytes {
+            return Err(reject(RejectionReason::TotalTooLarge));
+        }
+        let sha256 = sha256_hex(&a.content);
+        if !seen.insert(sha256.clone()) {
+            return Err(CasiaError::DuplicateAttachment { index });
+        }
+        accepted.push(AcceptedAttachment {
+            meta: Attachment {
+                id: next_id,
+                document_type: a.document_type.clone(),
+                title,
+                file_name: file_name::sanitize_file_name(&a.file_name),
+                format,
+                size,
+                sha256,
+                added_at,
+                added_by: added_by.clone(),
+            },
+            content: Arc::clone(&a.content),
+        });
+    }
+    Ok(accepted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actor::Role;
+
+    fn catalog() -> Catalog {
+        Catalog::from_json(
+            r#"{"document_types": [{"code": "other", "label": "Otros"}],
+                "case_types": [{"code": "inquiry", "materias": [{"code": "m", "label": "M",
+                  "categories": [{"code": "c", "label": "C", "subcategories": [{"code": "s", "label": "S"}]}]}]}]}"#,
+        )
+        .expect("catalog")
+    }
+
+    fn pdf(seed: u8, size: usize) -> Arc<[u8]> {
+        let mut v = b"%PDF-1.7\n".to_vec();
+        v.resize(size.max(9), seed);
+        v.into()
+    }
+
+    fn att(doc: &str, title: &str, content: Arc<[u8]>) -> NewAttachment {
+        NewAttachment {
+            document_type: doc.into(),
+            title: title.into(),
+            file_name: "../../etc/x.pdf".into(),
+            content,
+        }
+    }
+
+    /// One `check(existing, new, limits) → outcome` helper.
+    fn check(
+        existing: usize,
+        new: Vec<NewAttachment>,
+        limits: AttachmentLimits,
+    ) -> Result<usize, (String, usize)> {
+        let who = ActorRef {
+            role: Role::User,
+            id: Some("u1".into()),
+        };
+        let at = "2026-01-01T00:00:00Z".parse().expect("instant");
+        let prior: Vec<Attachment> = if existing == 0 {
+            Vec::new()
+        } else {
+            let seeded: Vec<NewAttachment> = (0..existing)
+                .map(|i| att("other", "t", pdf(200 - i as u8, 100)))
+                .collect();
+            accept_attachments(
+                &[],
+                &seeded,
+                &catalog(),
+                &AttachmentLimits::default(),
+                at,
+                &who,
+            )
+            .expect("seed")
+            .into_iter()
+            .map(|a| a.meta)
+            .collect()
+        };
+        accept_attachments(&prior, &new, &catalog(), &limits, at, &who)
+            .map(|v| v.len())
+            .map_err(|e| {
+                let index = match &e {
+                    CasiaError::AttachmentRejected { index, .. }
+                    | CasiaError::DuplicateAttachment { index } => *index,
+                    _ => usize::MAX,
+                };
+                (
+                    e.reason()
+                        .map_or(e.code().as_str(), |r| r.as_str())
+                        .to_owned(),
+                    index,
+                )
+            })
+    }
+
+    #[test]
+    fn each_reason_in_check_order() {
+        let d = AttachmentLimits::default();
+        let empty: Arc<[u8]> = Arc::from(Vec::new());
+        assert_eq!(
+            check(0, vec![att("nope", "", empty.clone())], d),
+            Err(("unknown_document_type".into(), 0))
+        );
+        assert_eq!(
+            check(0, vec![att("other", " ", empty.clone())], d),
+            Err(("invalid_title".into(), 0))
+        );
+        assert_eq!(
+            check(0, vec![att("other", &"t".repeat(101), pdf(1, 10))], d),
+            Err(("invalid_title".into(), 0))
+        );
+        assert_eq!(
+            check(0, vec![att("other", "t", empty)], d),
+            Err(("empty".into(), 0))
+        );
+        let small = AttachmentLimits {
+            max_attachment_bytes: 1000,
+            ..d
+        };
+        assert_eq!(
+            check(
+                0,
+                vec![att("other", "t", Arc::from(vec![b'M'; 1001]))],
+                small
+            ),
+            Err(("too_large".into(), 0))
+        );
+        assert_eq!(
+            check(0, vec![att("other", "t", pdf(1, 1000))], small),
+            Ok(1)
+        );
+        assert_eq!(
+            check(
+                0,
+                vec![att("other", "t", Arc::from(b"MZ\x90\x00".to_vec()))],
+                d
+            ),
+            Err(("unsupported_format".into(), 0))
+        );
+    }
+
+    #[test]
+    fn count_and_total_include_existing_and_earlier_ones() {
+        let two = AttachmentLimits {
+            max_attachments: 2,
+            ..AttachmentLimits::default()
+        };
+        assert_eq!(check(1, vec![att("other", "a", pdf(1, 50))], two), Ok(1));
+        assert_eq!(
+            check(
+                1,
+                vec![att("other", "a", pdf(1, 50)), att("other", "b", pdf(2, 50))],
+                two
+            ),
+            Err(("too_many".into(), 1))
+        );
+        let total = AttachmentLimits {
+            max_total_bytes: 250,
+            ..AttachmentLimits::default()
+        };
+        assert_eq!(check(1, vec![att("other", "a", pdf(1, 150))], total), Ok(1));
+        assert_eq!(
+            check(1, vec![att("other", "a", pdf(1, 151))], total),
+            Err(("total_too_large".into(), 0))
+        );
+    }
+
+    #[test]
+    fn duplicates_are_found_against_existing_and_earlier_ones() {
+        let d = AttachmentLimits::default();
+        assert_eq!(
+            check(
+                0,
+                vec![att("other", "a", pdf(7, 99)), att("other", "b", pdf(7, 99))],
+                d
+            ),
+            Err(("duplicate_attachment".into(), 1))
+        );
+        assert_eq!(
+            check(1, vec![att("other", "a", pdf(200, 100))], d),
+            Err(("duplicate_attachment".into(), 0))
+        );
+    }
+
+    #[test]
+    fn accepted_metadata_is_sanitised_hashed_and_numbered() {
+        let who = ActorRef {
+            role: Role::User,
+            id: Some("u1".into()),
+        };
+        let at = "2026-01-01T00:00:00Z".parse().expect("instant");
+        let out = accept_attachments(
+            &[],
+            &[
+                att("other", " DNI ", pdf(1, 20)),
+                att("other", "x", pdf(2, 20)),
+            ],
+            &catalog(),
+            &AttachmentLimits::default(),
+            at,
+            &who,
+        )
+        .expect("accepted");
+        assert_eq!(out[0].meta.id, 1);
+        assert_eq!(out[1].meta.id, 2);
+        assert_eq!(out[0].meta.title.as_str(), "DNI");
+        assert_eq!(out[0].meta.file_name, "x.pdf");
+        assert_eq!(out[0].meta.sha256, sha256_hex(&out[0].content));
+        assert_eq!(out[0].meta.format, format::AttachmentFormat::Pdf);
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,674 @@
+//! Commands on an existing case (DOMAIN.md §5): who may run each, from which
+//! substates, and what each does. [`TRANSITIONS`] is the table of §5 as data;
+//! [`decide`] applies the checks in the order of §5 and computes the change.
+
+use chrono::{DateTime, Days, Utc};
+
+use crate::actor::Actor;
+use crate::attachment::{AcceptedAttachment, NewAttachment, accept_attachments};
+use crate::calendar::madrid_date;
+use crate::case::{Case, HistoryEntry, HistoryEvent, Survey, Visibility};
+use crate::deadline::{deadline_date, is_overdue, is_reminder_due};
+use crate::error::CasiaError;
+use crate::ids::{ProcessorId, ProvinceCode};
+use crate::notification::{Notification, NotificationKind};
+use crate::rules::CaseRules;
+use crate::status::{CaseState, ClosedSubstatus, OpenSubstatus};
+use crate::text::{Comment, Note, Observation, Reason, Resolution, SurveyComment};
+
+/// A command on an existing case, with its raw input (validated last, as §5
+/// orders).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    AddDocumentation {
+        comment: Option<String>,
+        attachments: Vec<NewAttachment>,
+    },
+    Cancel {
+        reason: Option<String>,
+    },
+    Assign {
+        /// Target processor; `None` → the actor.
+        processor: Option<String>,
+    },
+    RequestInformation {
+        observation: String,
+    },
+    Escalate {
+        note: String,
+    },
+    Transfer {
+        office: String,
+        note: Option<String>,
+    },
+    Reclassify {
+        materia: String,
+        category: String,
+        subcategory: String,
+    },
+    Resolve {
+        resolution: String,
+    },
+    CloseExOfficio,
+    Survey {
+        rating: i64,
+        comment: Option<String>,
+    },
+}
+
+/// The command names of §5, for the transition table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CommandKind {
+    AddDocumentation,
+    Cancel,
+    Assign,
+    RequestInformation,
+    Escalate,
+    Transfer,
+    Reclassify,
+    Resolve,
+    CloseExOfficio,
+    Survey,
+}
+
+impl CommandKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandKind::AddDocumentation => "add_documentation",
+            CommandKind::Cancel => "cancel",
+            CommandKind::Assign => "assign",
+            CommandKind::RequestInformation => "request_information",
+            CommandKind::Escalate => "escalate",
+            CommandKind::Transfer => "transfer",
+            CommandKind::Reclassify => "reclassify",
+            CommandKind::Resolve => "resolve",
+            CommandKind::CloseExOfficio => "close_ex_officio",
+            CommandKind::Survey => "survey",
+        }
+    }
+}
+
+impl Command {
+    pub fn kind(&self) -> CommandKind {
+        match self {
+            Command::AddDocumentation { .. } => CommandKind::AddDocumentation,
+            Command::Cancel { .. } => CommandKind::Cancel,
+            Command::Assign { .. } => CommandKind::Assign,
+            Command::RequestInformation { .. } => CommandKind::RequestInformation,
+            Command::Escalate { .. } => CommandKind::Escalate,
+            Command::Transfer { .. } => CommandKind::Transfer,
+            Command::Reclassify { .. } => CommandKind::Reclassify,
+            Command::Resolve { .. } => CommandKind::Resolve,
+            Command::CloseExOfficio => CommandKind::CloseExOfficio,
+            Command::Survey { .. } => CommandKind::Survey,
+        }
+    }
+}
+
+/// Who may run a command (the "actor" column of §5). Visibility has already
+/// restricted users to the case's authorization and processors to its office.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// A user of the case's authorization.
+    CaseUser,
+    /// A processor of the case's office.
+    OfficeProcessor,
+    /// The processor the case is assigned to (none when unassigned).
+    AssignedProcessor,
+    System,
+}
+
+/// The "from" column of §5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum From {
+    AnyOpen,
+    Only(&'static [OpenSubstatus]),
+    /// Survey: resolved cases only (the survey rule of §5).
+    Resolved,
+}
+
+/// The "to" column of §5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum To {
+    Same,
+    /// add_documentation: same substatus, but `information_requested` → `assigned`.
+    SameOrAssignedAfterRequest,
+    Open(OpenSubstatus),
+    Closed(ClosedSubstatus),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    pub command: CommandKind,
+    pub who: Who,
+    pub from: From,
+    pub to: To,
+}
+
+use OpenSubstatus::{Assigned, Escalated, InformationRequested, Submitted, Transferred};
+
+/// DOMAIN.md §5, line by line.
+pub const TRANSITIONS: [Transition; 10] = [
+    Transition {
+        command: CommandKind::AddDocumentation,
+        who: Who::CaseUser,
+        from: From::AnyOpen,
+        to: To::SameOrAssignedAfterRequest,
+    },
+    Transition {
+        command: CommandKind::Cancel,
+        who: Who::CaseUser,
+        from: From::AnyOpen,
+        to: To::Closed(ClosedSubstatus::Cancelled),
+    },
+    Transition {
+        command: CommandKind::Assign,
+        who: Who::OfficeProcessor,
+        from: From::Only(&[Submitted, Assigned, Escalated, Transferred]),
+        to: To::Open(Assigned),
+    },
+    Transition {
+        command: CommandKind::RequestInformation,
+        who: Who::AssignedProcessor,
+        from: From::Only(&[Assigned]),
+        to: To::Open(InformationRequested),
+    },
+    Transition {
+        command: CommandKind::Escalate,
+        who: Who::AssignedProcessor,
+        from: From::Only(&[Assigned]),
+        to: To::Open(Escalated),
+    },
+    Transition {
+        command: CommandKind::Transfer,
+        who: Who::OfficeProcessor,
+        from: From::Only(&[Submitted, Assigned, Escalated]),
+        to: To::Open(Transferred),
+    },
+    Transition {
+        command: CommandKind::Reclassify,
+        who: Who::OfficeProcessor,
+        from: From::AnyOpen,
+        to: To::Same,
+    },
+    Transition {
+        command: CommandKind::Resolve,
+        who: Who::AssignedProcessor,
+        from: From::Only(&[Assigned, InformationRequested]),
+        to: To::Closed(ClosedSubstatus::Resolved),
+    },
+    Transition {
+        command: CommandKind::CloseExOfficio,
+        who: Who::System,
+        from: From::Only(&[InformationRequested]),
+        to: To::Closed(ClosedSubstatus::ClosedExOfficio),
+    },
+    Transition {
+        command: CommandKind::Survey,
+        who: Who::CaseUser,
+        from: From::Resolved,
+        to: To::Same,
+    },
+];
+
+/// The row of the table for a command.
+pub fn transition(kind: CommandKind) -> &'static Transition {
+    // Every kind has exactly one row (tested); the fallback is never taken.
+    TRANSITIONS
+        .iter()
+        .find(|t| t.command == kind)
+        .unwrap_or(&TRANSITIONS[0])
+}
+
+impl Who {
+    /// Whether `actor` fills this role on `case` (after visibility).
+    pub fn admits(self, actor: &Actor, case: &Case) -> bool {
+        match (self, actor) {
+            (Who::CaseUser, Actor::User { .. }) => true,
+            (Who::OfficeProcessor, Actor::Processor { .. }) => true,
+            (Who::AssignedProcessor, Actor::Processor { processor, .. }) => {
+                case.assignee.as_ref() == Some(processor)
+            }
+            (Who::System, Actor::System) => true,
+            _ => false,
+        }
+    }
+}
+
+impl From {
+    pub fn admits(self, state: CaseState) -> bool {
+        match (self, state) {
+            (From::AnyOpen, CaseState::Open(_)) => true,
+            (From::Only(list), CaseState::Open(s)) => list.contains(&s),
+            (From::Resolved, CaseState::Closed(ClosedSubstatus::Resolved)) => true,
+            _ => false,
+        }
+    }
+}
+
+/// A decided change: the case after the command and what the store must
+/// write with it, all or nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub case: Case,
+    /// The version the change was decided on (the store checks it).
+    pub expected_version: u64,
+    /// How many entries at the end of `case.history` are new.
+    pub new_history: usize,
+    pub new_attachments: Vec<AcceptedAttachment>,
+    pub notifications: Vec<Notification>,
+}
+
+/// Runs the checks of §5 in order — `not_found` → `forbidden` →
+/// `case_closed` → `transition_not_allowed` → input validation (the survey
+/// rule for `survey`) — and computes the change.
+pub fn decide(
+    case: &Case,
+    actor: &Actor,
+    command: &Command,
+    rules: &CaseRules,
+    now: DateTime<Utc>,
+) -> Result<Change, CasiaError> {
+    if !case.is_visible_to(actor) {
+        return Err(CasiaError::NotFound);
+    }
+    let t = transition(command.kind());
+    if !t.who.admits(actor, case) {
+        return Err(CasiaError::Forbidden);
+    }
+    if t.from == From::Resolved {
+        check_survey_allowed(case, now)?;
+    } else {
+        if case.state.is_closed() {
+            return Err(CasiaError::CaseClosed);
+        }
+        if !t.from.admits(case.state) {
+            return Err(CasiaError::TransitionNotAllowed);
+        }
+    }
+    apply(case, actor, command, t.to, rules, now)
+}
+
+/// The survey rule of §5: resolved → not yet surveyed → within 30 days of
+/// the resolution's Madrid date.
+fn check_survey_allowed(case: &Case, now: DateTime<Utc>) -> Result<(), CasiaError> {
+    if case.state != CaseState::Closed(ClosedSubstatus::Resolved) {
+        return Err(CasiaError::SurveyNotAllowed);
+    }
+    if case.survey.is_some() {
+        return Err(CasiaError::SurveyAlreadySubmitted);
+    }
+    let resolved_on = madrid_date(case.closed_at.unwrap_or(now));
+    let last_day = resolved_on
+        .checked_add_days(Days::new(30))
+        .unwrap_or(resolved_on);
+    if madrid_date(now) > last_day {
+        return Err(CasiaError::SurveyWindowClosed);
+    }
+    Ok(())
+}
+
+fn invalid(field: &str) -> CasiaError {
+    CasiaError::invalid_field(field)
+}
+
+/// Validates the command's own input and computes the new case.
+fn apply(
+    before: &Case,
+    actor: &Actor,
+    command: &Command,
+    to: To,
+    rules: &CaseRules,
+    now: DateTime<Utc>,
+) -> Result<Change, CasiaError> {
+    let mut case = before.clone();
+    let mut new_attachments = Vec::new();
+    let mut notifications = Vec::new();
+    let mut observation = None;
+    let mut visibility = Visibility::Public;
+    let event = match command {
+        Command::AddDocumentation {
+            comment,
+            attachments,
+        } => {
+            let comment =
+                Comment::parse_optional(comment.as_deref()).map_err(|()| invalid("comment"))?;
+            new_attachments = accept_attachments(
+                &case.attachments,
+                attachments,
+                &rules.catalog,
+                &rules.limits,
+                now,
+                &actor.reference(),
+            )?;
+            if comment.is_none() && new_attachments.is_empty() {
+                return Err(invalid("comment"));
+            }
+            observation = comment.map(|c| c.as_str().to_owned());
+            case.attachments
+                .extend(new_attachments.iter().map(|a| a.meta.clone()));
+            if case.state == CaseState::Open(InformationRequested) {
+                // Late documentation is admitted too (Ley 39/2015 art. 73.3).
+                case.deadline = None;
+                case.reminder_sent = false;
+            }
+            HistoryEvent::DocumentationAdded
+        }
+        Command::Cancel { reason } => {
+            let reason =
+                Reason::parse_optional(reason.as_deref()).map_err(|()| invalid("reason"))?;
+            observation = reason.map(|r| r.as_str().to_owned());
+            HistoryEvent::Cancelled
+        }
+        Command::Assign { processor } => {
+            let target = match (processor.as_deref(), actor) {
+                (Some(p), _) => ProcessorId::parse(p).map_err(|_| invalid("processor"))?,
+                (None, Actor::Processor { processor, .. }) => processor.clone(),
+                (None, _) => return Err(invalid("processor")),
+            };
+            case.assignee = Some(target);
+            HistoryEvent::Assigned
+        }
+        Command::RequestInformation { observation: text } => {
+            let text = Observation::parse(text).ok_or_else(|| invalid("observation"))?;
+            let d0 = madrid_date(now);
+            let policy = rules.catalog.deadline_policy(case.case_type);
+            let days = rules
+                .calendar
+                .for_case([case.province.community(), case.office.community()]);
+            let deadline = deadline_date(d0, policy, &days);
+            days.warn_if_uncovered(d0, deadline);
+            case.deadline = Some(deadline);
+            case.reminder_sent = false;
+            notifications.push(notification(
+                &case,
+                NotificationKind::InformationRequested,
+                now,
+                Some(text.as_str()),
+            ));
+            observation = Some(text.as_str().to_owned());
+            HistoryEvent::InformationRequested
+        }
+        Command::Escalate { note } => {
+            let note = Note::parse(note).ok_or_else(|| invalid("note"))?;
+            observation = Some(note.as_str().to_owned());
+            visibility = Visibility::Internal;
+            HistoryEvent::Escalated
+        }
+        Command::Transfer { office, note } => {
+            let office = ProvinceCode::parse(office).map_err(|_| invalid("office"))?;
+            if office == case.office {
+                return Err(invalid("office"));
+            }
+            let note = Note::parse_optional(note.as_deref()).map_err(|()| invalid("note"))?;
+            case.office = office;
+            case.assignee = None;
+            observation = note.map(|n| n.as_str().to_owned());
+            visibility = Visibility::Internal;
+            HistoryEvent::Transferred
+        }
+        Command::Reclassify {
+            materia,
+            category,
+            subcategory,
+        } => {
+            let c =
+                rules
+                    .catalog
+                    .classify(case.case_type.as_str(), materia, category, subcategory)?;
+            case.materia = c.materia.code.clone();
+            case.category = c.category.code.clone();
+            case.subcategory = c.subcategory.code.clone();
+            observation = Some(format!(
+                "{} › {} › {}",
+                c.materia.label, c.category.label, c.subcategory.label
+            ));
+            HistoryEvent::Reclassified
+        }
+        Command::Resolve { resolution } => {
+            let resolution = Resolution::parse(resolution).ok_or_else(|| invalid("resolution"))?;
+            notifications.push(notification(
+                &case,
+                NotificationKind::CaseResolved,
+                now,
+                Some(resolution.as_str()),
+            ));
+            observation = Some(resolution.as_str().to_owned());
+            case.resolution = Some(resolution);
+            HistoryEvent::Resolved
+        }
+        Command::CloseExOfficio => {
+            match case.deadline {
+                Some(d) if is_overdue(d, now) => {}
+                _ => return Err(CasiaError::DeadlineNotReached),
+            }
+            notifications.push(notification(
+                &case,
+                NotificationKind::CaseClosedExOfficio,
+                now,
+                None,
+            ));
+            HistoryEvent::ClosedExOfficio
+        }
+        Command::Survey { rating, comment } => {
+            let rating = u8::try_from(*rating)
+                .ok()
+                .filter(|r| (1..=5).contains(r))
+                .ok_or_else(|| invalid("rating"))?;
+            let comment = SurveyComment::parse_optional(comment.as_deref())
+                .map_err(|()| invalid("comment"))?;
+            let by = match actor {
+                Actor::User { user, .. } => user.clone(),
+                _ => return Err(CasiaError::Forbidden),
+            };
+            case.survey = Some(Survey {
+                rating,
+                comment,
+                at: now,
+                by,
+            });
+            HistoryEvent::SurveySubmitted
+        }
+    };
+    case.state = next_state(case.state, to);
+    match case.state {
+        CaseState::Open(InformationRequested) => {}
+        CaseState::Closed(ClosedSubstatus::ClosedExOfficio) => {}
+        _ => {
+            case.deadline = None;
+            case.reminder_sent = false;
+        }
+    }
+    if case.state.is_closed() && !before.state.is_closed() {
+        case.closed_at = Some(now);
+    }
+    case.history.push(HistoryEntry {
+        at: now,
+        event,
+        state: case.state,
+        actor: actor.reference(),
+        observation,
+        visibility,
+    });
+    case.version = before.version + 1;
+    Ok(Change {
+        case,
+        expected_version: before.version,
+        new_history: 1,
+        new_attachments,
+        notifications,
+    })
+}
+
+fn next_state(current: CaseState, to: To) -> CaseState {
+    match to {
+        To::Same => current,
+        To::SameOrAssignedAfterRequest => match current {
+            CaseState::Open(InformationRequested) => CaseState::Open(Assigned),
+            other => other,
+        },
+        To::Open(s) => CaseState::Open(s),
+        To::Closed(s) => CaseState::Closed(s),
+    }
+}
+
+pub(crate) fn notification(
+    case: &Case,
+    kind: NotificationKind,
+    at: DateTime<Utc>,
+    text: Option<&str>,
+) -> Notification {
+    Notification {
+        kind,
+        case_number: case.number,
+        authorization: case.authorization.clone(),
+        at,
+        deadline: match kind {
+            NotificationKind::InformationRequested
+            | NotificationKind::DeadlineApproaching
+            | NotificationKind::CaseClosedExOfficio => case.deadline,
+            NotificationKind::CaseSubmitted | NotificationKind::CaseResolved => None,
+        },
+        text: text.map(str::to_owned),
+    }
+}
+
+/// The sweep's reminder for one case (§5): due once the Madrid date of `now`
+/// reaches the last business day before the deadline, once per request, and
+/// never for an overdue case (the sweep closes those instead).
+pub fn decide_reminder(case: &Case, rules: &CaseRules, now: DateTime<Utc>) -> Option<Change> {
+    let deadline = case.deadline?;
+    if case.state != CaseState::Open(InformationRequested)
+        || case.reminder_sent
+        || is_overdue(deadline, now)
+    {
+        return None;
+    }
+    let days = rules
+        .calendar
+        .for_case([case.province.community(), case.office.community()]);
+    if !is_reminder_due(deadline, now, &days) {
+        return None;
+    }
+    let mut after = case.clone();
+    after.reminder_sent = true;
+    after.version = case.version + 1;
+    Some(Change {
+        notifications: vec![notification(
+            &after,
+            NotificationKind::DeadlineApproaching,
+            now,
+            None,
+        )],
+        case: after,
+        expected_version: case.version,
+        new_history: 0,
+        new_attachments: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_has_exactly_one_row() {
+        let kinds = [
+            CommandKind::AddDocumentation,
+            CommandKind::Cancel,
+            CommandKind::Assign,
+            CommandKind::RequestInformation,
+            CommandKind::Escalate,
+            CommandKind::Transfer,
+            CommandKind::Reclassify,
+            CommandKind::Resolve,
+            CommandKind::CloseExOfficio,
+            CommandKind::Survey,
+        ];
+        for k in kinds {
+            assert_eq!(
+                TRANSITIONS.iter().filter(|t| t.command == k).count(),
+                1,
+                "{}",
+                k.as_str()
+            );
+            assert_eq!(transition(k).command, k);
+        }
+    }
+
+    #[test]
+    fn the_table_reads_as_domain_md_section_5() {
+        let row = |k| transition(k);
+        let all_open = [
+            Submitted,
+            Assigned,
+            InformationRequested,
+            Escalated,
+            Transferred,
+        ];
+        let from = |k: CommandKind| -> Vec<OpenSubstatus> {
+            all_open
+                .iter()
+                .copied()
+                .filter(|s| row(k).from.admits(CaseState::Open(*s)))
+                .collect()
+        };
+        assert_eq!(from(CommandKind::AddDocumentation), all_open);
+        assert_eq!(from(CommandKind::Cancel), all_open);
+        assert_eq!(from(CommandKind::Reclassify), all_open);
+        assert_eq!(
+            from(CommandKind::Assign),
+            vec![Submitted, Assigned, Escalated, Transferred]
+        );
+        assert_eq!(from(CommandKind::RequestInformation), vec![Assigned]);
+        assert_eq!(from(CommandKind::Escalate), vec![Assigned]);
+        assert_eq!(
+            from(CommandKind::Transfer),
+            vec![Submitted, Assigned, Escalated]
+        );
+        assert_eq!(
+            from(CommandKind::Resolve),
+            vec![Assigned, InformationRequested]
+        );
+        assert_eq!(
+            from(CommandKind::CloseExOfficio),
+            vec![InformationRequested]
+        );
+        assert_eq!(from(CommandKind::Survey), Vec::<OpenSubstatus>::new());
+        assert!(
+            row(CommandKind::Survey)
+                .from
+                .admits(CaseState::Closed(ClosedSubstatus::Resolved))
+        );
+        for s in [ClosedSubstatus::Cancelled, ClosedSubstatus::ClosedExOfficio] {
+            assert!(!row(CommandKind::Survey).from.admits(CaseState::Closed(s)));
+        }
+        assert_eq!(row(CommandKind::Resolve).who, Who::AssignedProcessor);
+        assert_eq!(
+            row(CommandKind::RequestInformation).who,
+            Who::AssignedProcessor
+        );
+        assert_eq!(row(CommandKind::Escalate).who, Who::AssignedProcessor);
+        assert_eq!(row(CommandKind::Assign).who, Who::OfficeProcessor);
+        assert_eq!(row(CommandKind::Transfer).who, Who::OfficeProcessor);
+        assert_eq!(row(CommandKind::Reclassify).who, Who::OfficeProcessor);
+        assert_eq!(row(CommandKind::Cancel).who, Who::CaseUser);
+        assert_eq!(row(CommandKind::AddDocumentation).who, Who::CaseUser);
+        assert_eq!(row(CommandKind::Survey).who, Who::CaseUser);
+        assert_eq!(row(CommandKind::CloseExOfficio).who, Who::System);
+        assert_eq!(
+            next_state(
+                CaseState::Open(InformationRequested),
+                row(CommandKind::AddDocumentation).to
+            ),
+            CaseState::Open(Assigned)
+        );
+        assert_eq!(
+            next_state(
+                CaseState::Open(Escalated),
+                row(CommandKind::AddDocumentation).to
+            ),
+            CaseState::Open(Escalated)
+        );
+    }
+}

@@ -1,0 +1,58 @@
+//! Notification intents (DOMAIN.md §9): what the domain asks to be told to
+//! the autorizado. They are written with the change that caused them (outbox)
+//! and delivered by an adapter.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{AuthorizationId, CaseNumber};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    CaseSubmitted,
+    InformationRequested,
+    DeadlineApproaching,
+    CaseResolved,
+    CaseClosedExOfficio,
+}
+
+impl NotificationKind {
+    pub const ALL: [NotificationKind; 5] = [
+        NotificationKind::CaseSubmitted,
+        NotificationKind::InformationRequested,
+        NotificationKind::DeadlineApproaching,
+        NotificationKind::CaseResolved,
+        NotificationKind::CaseClosedExOfficio,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationKind::CaseSubmitted => "case_submitted",
+            NotificationKind::InformationRequested => "information_requested",
+            NotificationKind::DeadlineApproaching => "deadline_approaching",
+            NotificationKind::CaseResolved => "case_resolved",
+            NotificationKind::CaseClosedExOfficio => "case_closed_ex_officio",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NotificationKind> {
+        NotificationKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One intent: which case, whom (the authorization's contact), what
+/// happened and the details the message needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub kind: NotificationKind,
+    pub case_number: CaseNumber,
+    pub authorization: AuthorizationId,
+    pub at: DateTime<Utc>,
+    /// The documentation deadline (information requests and reminders).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<NaiveDate>,
+    /// The public observation or resolution text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}

@@ -1,0 +1,272 @@
+//! The case service: runs a command for an actor at the clock's instant and
+//! returns the case or the typed error; retries on `version_conflict` while
+//! the command is still allowed (DOMAIN.md §10); runs the sweep (§5).
+
+use std::sync::Arc;
+
+use crate::actor::Actor;
+use crate::case::{Attachment, Case, HistoryEntry};
+use crate::command::{Command, decide, decide_reminder};
+use crate::deadline::is_overdue;
+use crate::error::{CasiaError, ServiceError, StoreError};
+use crate::ids::CaseNumber;
+use crate::notification::Notification;
+use crate::ports::{CaseRepository, Clock};
+use crate::receipt::{Receipt, normalise_code};
+use crate::rules::CaseRules;
+use crate::search::{Page, SearchFilter, SearchInput};
+use crate::submission::{SubmitInput, validate_submission};
+
+/// How often a command is re-read and re-decided after a version conflict.
+pub const MAX_CONFLICT_RETRIES: usize = 64;
+
+/// A command's result: the case as the actor may see it, and the
+/// notifications the command emitted (already in the outbox).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub case: Case,
+    pub notifications: Vec<Notification>,
+}
+
+/// What one sweep did, in the order it did it (§5: closures, then reminders,
+/// each by ascending case number).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub closed: Vec<CaseNumber>,
+    pub reminded: Vec<CaseNumber>,
+    pub notifications: Vec<Notification>,
+}
+
+#[derive(Clone)]
+pub struct CaseService {
+    repo: Arc<dyn CaseRepository>,
+    clock: Arc<dyn Clock>,
+    rules: Arc<CaseRules>,
+}
+
+impl CaseService {
+    pub fn new(
+        repo: Arc<dyn CaseRepository>,
+        clock: Arc<dyn Clock>,
+        rules: Arc<CaseRules>,
+    ) -> CaseService {
+        CaseService { repo, clock, rules }
+    }
+
+    pub fn rules(&self) -> &CaseRules {
+        &self.rules
+    }
+
+    pub fn repository(&self) -> &Arc<dyn CaseRepository> {
+        &self.repo
+    }
+
+    /// Submits a case (§4).
+    pub async fn submit(
+        &self,
+        actor: &Actor,
+        input: &SubmitInput,
+    ) -> Result<Outcome, ServiceError> {
+        let now = self.clock.now();
+        let draft = validate_submission(actor, input, &self.rules, now)?;
+        let created = self.repo.create(&draft).await?;
+        Ok(Outcome {
+            case: created.case.redacted_for(actor),
+            notifications: created.notifications,
+        })
+    }
+
+    /// Runs a command on a case, re-deciding on version conflicts.
+    pub async fn execute(
+        &self,
+        actor: &Actor,
+        number: CaseNumber,
+        command: &Command,
+    ) -> Result<Outcome, ServiceError> {
+        self.run(actor, number, command, None).await
+    }
+
+    /// Runs a command only if the case is still at `version` (HTTP
+    /// `If-Match`): a stale version is `version_conflict`, never retried.
+    pub async fn execute_at_version(
+        &self,
+        actor: &Actor,
+        number: CaseNumber,
+        command: &Command,
+        version: u64,
+    ) -> Result<Outcome, ServiceError> {
+        self.run(actor, number, command, Some(version)).await
+    }
+
+    async fn run(
+        &self,
+        actor: &Actor,
+        number: CaseNumber,
+        command: &Command,
+        expected: Option<u64>,
+    ) -> Result<Outcome, ServiceError> {
+        let mut attempts = 0;
+        loop {
+            let now = self.clock.now();
+            let case = self.visible(actor, number).await?;
+            let change = decide(&case, actor, command, &self.rules, now)?;
+            if expected.is_some_and(|v| v != case.version) {
+                return Err(CasiaError::VersionConflict.into());
+            }
+            match self.repo.update(&change).await {
+                Ok(()) => {
+                    return Ok(Outcome {
+                        case: change.case.redacted_for(actor),
+                        notifications: change.notifications,
+                    });
+                }
+                Err(StoreError::VersionConflict)
+                    if expected.is_none() && attempts < MAX_CONFLICT_RETRIES =>
+                {
+                    attempts += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    async fn visible(&self, actor: &Actor, number: CaseNumber) -> Result<Case, ServiceError> {
+        match self.repo.get(number).await? {
+            Some(c) if c.is_visible_to(actor) => Ok(c),
+            _ => Err(CasiaError::NotFound.into()),
+        }
+    }
+
+    /// Search option 1: the case's detail.
+    pub async fn get(&self, actor: &Actor, number: CaseNumber) -> Result<Case, ServiceError> {
+        Ok(self.visible(actor, number).await?.redacted_for(actor))
+    }
+
+    /// The history as the actor may read it (§7).
+    pub async fn history(
+        &self,
+        actor: &Actor,
+        number: CaseNumber,
+    ) -> Result<Vec<HistoryEntry>, ServiceError> {
+        Ok(self.visible(actor, number).await?.history_for(actor))
+    }
+
+    /// The receipt, for whoever sees the case (§8).
+    pub async fn receipt(
+        &self,
+        actor: &Actor,
+        number: CaseNumber,
+    ) -> Result<Receipt, ServiceError> {
+        Ok(self.visible(actor, number).await?.receipt)
+    }
+
+    /// Verifies a code for anyone holding it: the receipt when it verifies.
+    pub async fn verify_receipt(&self, code: &str) -> Result<Option<Receipt>, ServiceError> {
+        let Some(code) = normalise_code(code) else {
+            return Ok(None);
+        };
+        let found = self.repo.find_by_receipt_code(&code).await?;
+        Ok(found
+            .map(|c| c.receipt)
+            .filter(|r| r.verification_code == code && self.rules.receipt_key.verify(r)))
+    }
+
+    /// One attachment's metadata and bytes.
+    pub async fn attachment(
+        &self,
+        actor: &Actor,
+        number: CaseNumber,
+        id: u32,
+    ) -> Result<(Attachment, Arc<[u8]>), ServiceError> {
+        let case = self.visible(actor, number).await?;
+        let meta = case
+            .attachments
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or(CasiaError::NotFound)?;
+        let bytes = self
+            .repo
+            .attachment_content(number, id)
+            .await?
+            .ok_or(CasiaError::NotFound)?;
+        Ok((meta, bytes))
+    }
+
+    /// Search option 2 (§7).
+    pub async fn search(&self, actor: &Actor, input: &SearchInput) -> Result<Page, ServiceError> {
+        let filter = SearchFilter::parse(actor, input, self.clock.now())?;
+        let results = self.repo.search(&filter).await?;
+        let items = results.into_iter().map(|c| c.redacted_for(actor)).collect();
+        Ok(Page::from_results(items, filter.limit))
+    }
+
+    /// The processor's office work queue (§7); other roles are `forbidden`.
+    pub async fn queue(&self, actor: &Actor) -> Result<Vec<Case>, ServiceError> {
+        match actor {
+            Actor::Processor { office, .. } => Ok(self.repo.queue(*office).await?),
+            _ => Err(CasiaError::Forbidden.into()),
+        }
+    }
+
+    /// The deadline sweep as the system actor (§5).
+    pub async fn sweep(&self) -> Result<SweepReport, ServiceError> {
+        self.sweep_as(&Actor::System).await
+    }
+
+    /// The sweep for a given actor: only the system may run it. Closes every
+    /// overdue case, then sends due reminders; each case once, also when
+    /// several sweeps race (a lost race re-reads the case and decides again).
+    pub async fn sweep_as(&self, actor: &Actor) -> Result<SweepReport, ServiceError> {
+        if *actor != Actor::System {
+            return Err(CasiaError::Forbidden.into());
+        }
+        let now = self.clock.now();
+        let mut report = SweepReport::default();
+        let waiting = self.repo.awaiting_information().await?;
+        for case in waiting
+            .iter()
+            .filter(|c| c.deadline.is_some_and(|d| is_overdue(d, now)))
+        {
+            match self
+                .run(actor, case.number, &Command::CloseExOfficio, None)
+                .await
+            {
+                Ok(outcome) => {
+                    report.closed.push(case.number);
+                    report.notifications.extend(outcome.notifications);
+                }
+                // Closed, answered or changed by someone else meanwhile.
+                Err(ServiceError::Rule(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for case in &waiting {
+            if report.closed.contains(&case.number) {
+                continue;
+            }
+            if let Some(notifications) = self.remind(case.number).await? {
+                report.reminded.push(case.number);
+                report.notifications.extend(notifications);
+            }
+        }
+        Ok(report)
+    }
+
+    async fn remind(&self, number: CaseNumber) -> Result<Option<Vec<Notification>>, ServiceError> {
+        for _ in 0..=MAX_CONFLICT_RETRIES {
+            let now = self.clock.now();
+            let Some(case) = self.repo.get(number).await? else {
+                return Ok(None);
+            };
+            let Some(change) = decide_reminder(&case, &self.rules, now) else {
+                return Ok(None);
+            };
+            match self.repo.update(&change).await {
+                Ok(()) => return Ok(Some(change.notifications)),
+                Err(StoreError::VersionConflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CasiaError::VersionConflict.into())
+    }
+}
