@@ -169,6 +169,17 @@ impl CaseRepository for MemoryStore {
     ) -> Result<Option<Arc<[u8]>>, StoreError> {
         Ok(self.lock().contents.get(&(number, attachment)).cloned())
     }
+
+    async fn count_by_state(&self) -> Result<Vec<(CaseState, u64)>, StoreError> {
+        let s = self.lock();
+        Ok(CaseState::ALL
+            .into_iter()
+            .map(|state| {
+                let n = s.cases.values().filter(|c| c.state == state).count();
+                (state, n as u64)
+            })
+            .collect())
+    }
 }
 
 #[async_trait]
@@ -235,5 +246,9 @@ impl Outbox for MemoryStore {
             m.attempts += 1;
         }
         Ok(())
+    }
+
+    async fn backlog(&self) -> Result<u64, StoreError> {
+        Ok(self.lock().outbox.iter().filter(|m| !m.delivered).count() as u64)
     }
 }

@@ -14,6 +14,7 @@ use crate::error::StoreError;
 use crate::ids::{AuthorizationId, CaseNumber, OfficeCode};
 use crate::notification::Notification;
 use crate::search::SearchFilter;
+use crate::status::CaseState;
 use crate::submission::{CaseDraft, NewCase};
 
 /// Cases and everything written with them. Each write is atomic: case,
@@ -52,6 +53,14 @@ pub trait CaseRepository: Send + Sync {
         number: CaseNumber,
         attachment: u32,
     ) -> Result<Option<Arc<[u8]>>, StoreError>;
+
+    /// How many cases are in each state (metrics).
+    async fn count_by_state(&self) -> Result<Vec<(CaseState, u64)>, StoreError>;
+
+    /// Whether the store answers (readiness probes).
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// Where attachment bytes live, for stores that keep them outside the case
@@ -105,6 +114,8 @@ pub trait Outbox: Send + Sync {
     async fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError>;
     async fn mark_delivered(&self, id: u64) -> Result<(), StoreError>;
     async fn record_failure(&self, id: u64) -> Result<(), StoreError>;
+    /// How many notifications wait for delivery (metrics).
+    async fn backlog(&self) -> Result<u64, StoreError>;
 }
 
 /// The wall clock.
