@@ -671,4 +671,550 @@ mod tests {
             CaseState::Open(Escalated)
         );
     }
+
+    use crate::calendar::HolidayCalendar;
+    use crate::catalog::Catalog;
+    use crate::ids::{AuthorizationId, CaseNumber, UserId};
+    use crate::receipt::ReceiptKey;
+    use crate::submission::{SubmitInput, validate_submission};
+
+    fn rules() -> CaseRules {
+        CaseRules {
+            catalog: Catalog::from_json(
+                r#"{"document_types": [{"code": "other", "label": "Otros"}],
+                    "case_types": [{"code": "inquiry", "deadline": {"days": 20, "unit": "calendar"},
+                      "materias": [{"code": "m", "label": "M", "categories": [{"code": "c", "label": "C",
+                        "subcategories": [{"code": "s", "label": "S"}, {"code": "t", "label": "T"},
+                                          {"code": "x", "label": "X", "not_handled": "Use la Sede."}]}]}]}]}"#,
+            )
+            .expect("catalog"),
+            calendar: HolidayCalendar::default(),
+            limits: crate::attachment::AttachmentLimits::default(),
+            receipt_key: ReceiptKey::new("k"),
+        }
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().expect("instant")
+    }
+
+    fn user(authorization: &str) -> Actor {
+        Actor::User {
+            authorization: AuthorizationId::parse(authorization).expect("id"),
+            user: UserId::parse("u1").expect("id"),
+            province: ProvinceCode::parse("28").expect("code"),
+        }
+    }
+
+    fn processor(id: &str, office: &str) -> Actor {
+        Actor::Processor {
+            processor: ProcessorId::parse(id).expect("id"),
+            office: ProvinceCode::parse(office).expect("code"),
+        }
+    }
+
+    /// A case of A1 at office 28 in `state`, assigned to P1 when open past submission.
+    fn case_in(state: CaseState) -> Case {
+        let input = SubmitInput {
+            case_type: "inquiry".into(),
+            materia: "m".into(),
+            category: "c".into(),
+            subcategory: "s".into(),
+            title: "T".into(),
+            description: "D".into(),
+            ..SubmitInput::default()
+        };
+        let draft = validate_submission(&user("A1"), &input, &rules(), at("2026-11-02T09:00:00Z"))
+            .expect("valid");
+        let mut case = draft.complete(CaseNumber::new(2026, 1).expect("n")).case;
+        case.state = state;
+        if !matches!(
+            state,
+            CaseState::Open(Submitted) | CaseState::Open(Transferred)
+        ) {
+            case.assignee = Some(ProcessorId::parse("P1").expect("id"));
+        }
+        if state == CaseState::Open(InformationRequested) {
+            case.deadline = Some("2026-11-23".parse().expect("date"));
+        }
+        if state.is_closed() {
+            case.closed_at = Some(at("2026-11-03T09:00:00Z"));
+        }
+        case
+    }
+
+    /// One `check(state, actor, command) → outcome code` helper.
+    fn check(state: CaseState, actor: &Actor, command: Command, now: &str) -> &'static str {
+        match decide(&case_in(state), actor, &command, &rules(), at(now)) {
+            Ok(_) => "ok",
+            Err(e) => e.code().as_str(),
+        }
+    }
+
+    const NOW: &str = "2026-11-05T10:00:00Z";
+    const OPEN_SUBMITTED: CaseState = CaseState::Open(Submitted);
+    const RESOLVED: CaseState = CaseState::Closed(ClosedSubstatus::Resolved);
+    const CANCELLED: CaseState = CaseState::Closed(ClosedSubstatus::Cancelled);
+
+    #[test]
+    fn not_found_comes_before_everything() {
+        assert_eq!(
+            check(RESOLVED, &user("A2"), Command::Cancel { reason: None }, NOW),
+            "not_found"
+        );
+        assert_eq!(
+            check(
+                OPEN_SUBMITTED,
+                &processor("P1", "08"),
+                Command::Assign { processor: None },
+                NOW
+            ),
+            "not_found"
+        );
+    }
+
+    #[test]
+    fn forbidden_comes_before_closed_and_transition_checks() {
+        assert_eq!(
+            check(
+                RESOLVED,
+                &user("A1"),
+                Command::Assign { processor: None },
+                NOW
+            ),
+            "forbidden"
+        );
+        assert_eq!(
+            check(
+                CaseState::Open(Assigned),
+                &processor("P2", "28"),
+                Command::Resolve {
+                    resolution: "x".into()
+                },
+                NOW
+            ),
+            "forbidden"
+        );
+        assert_eq!(
+            check(
+                OPEN_SUBMITTED,
+                &processor("P1", "28"),
+                Command::Resolve {
+                    resolution: "x".into()
+                },
+                NOW
+            ),
+            "forbidden",
+            "no assignee"
+        );
+        assert_eq!(
+            check(
+                OPEN_SUBMITTED,
+                &processor("P1", "28"),
+                Command::Cancel { reason: None },
+                NOW
+            ),
+            "forbidden"
+        );
+        assert_eq!(
+            check(
+                OPEN_SUBMITTED,
+                &Actor::System,
+                Command::Cancel { reason: None },
+                NOW
+            ),
+            "forbidden"
+        );
+        assert_eq!(
+            check(
+                CaseState::Open(InformationRequested),
+                &processor("P1", "28"),
+                Command::CloseExOfficio,
+                "2026-12-01T00:00:00Z"
+            ),
+            "forbidden"
+        );
+    }
+
+    #[test]
+    fn case_closed_before_transition_and_validation() {
+        assert_eq!(
+            check(
+                RESOLVED,
+                &processor("P1", "28"),
+                Command::RequestInformation {
+                    observation: "".into()
+                },
+                NOW
+            ),
+            "case_closed"
+        );
+        assert_eq!(
+            check(
+                CANCELLED,
+                &user("A1"),
+                Command::AddDocumentation {
+                    comment: None,
+                    attachments: vec![]
+                },
+                NOW
+            ),
+            "case_closed"
+        );
+        assert_eq!(
+            check(RESOLVED, &Actor::System, Command::CloseExOfficio, NOW),
+            "case_closed"
+        );
+    }
+
+    #[test]
+    fn transition_before_validation() {
+        assert_eq!(
+            check(
+                CaseState::Open(InformationRequested),
+                &processor("P1", "28"),
+                Command::Transfer {
+                    office: "99".into(),
+                    note: None
+                },
+                NOW
+            ),
+            "transition_not_allowed"
+        );
+        assert_eq!(
+            check(
+                CaseState::Open(Escalated),
+                &processor("P1", "28"),
+                Command::Resolve {
+                    resolution: "".into()
+                },
+                NOW
+            ),
+            "transition_not_allowed"
+        );
+        assert_eq!(
+            check(
+                CaseState::Open(Assigned),
+                &Actor::System,
+                Command::CloseExOfficio,
+                NOW
+            ),
+            "transition_not_allowed"
+        );
+    }
+
+    #[test]
+    fn input_validation_names_the_field() {
+        let field = |state, actor: &Actor, command| {
+            decide(&case_in(state), actor, &command, &rules(), at(NOW))
+                .err()
+                .and_then(|e| e.field().map(str::to_owned))
+        };
+        let p1 = processor("P1", "28");
+        assert_eq!(
+            field(
+                CaseState::Open(Assigned),
+                &p1,
+                Command::Transfer {
+                    office: "28".into(),
+                    note: None
+                }
+            )
+            .as_deref(),
+            Some("office")
+        );
+        assert_eq!(
+            field(
+                CaseState::Open(Assigned),
+                &p1,
+                Command::Transfer {
+                    office: "2".into(),
+                    note: None
+                }
+            )
+            .as_deref(),
+            Some("office")
+        );
+        assert_eq!(
+            field(
+                CaseState::Open(Assigned),
+                &p1,
+                Command::Escalate { note: " ".into() }
+            )
+            .as_deref(),
+            Some("note")
+        );
+        assert_eq!(
+            field(
+                CaseState::Open(Assigned),
+                &p1,
+                Command::Assign {
+                    processor: Some("bad id!".into())
+                }
+            )
+            .as_deref(),
+            Some("processor")
+        );
+        assert_eq!(
+            field(
+                OPEN_SUBMITTED,
+                &user("A1"),
+                Command::AddDocumentation {
+                    comment: Some("  ".into()),
+                    attachments: vec![]
+                }
+            )
+            .as_deref(),
+            Some("comment")
+        );
+        assert_eq!(
+            field(
+                OPEN_SUBMITTED,
+                &user("A1"),
+                Command::Cancel {
+                    reason: Some("r".repeat(1001))
+                }
+            )
+            .as_deref(),
+            Some("reason")
+        );
+        assert_eq!(
+            field(
+                RESOLVED,
+                &user("A1"),
+                Command::Survey {
+                    rating: 6,
+                    comment: None
+                }
+            )
+            .as_deref(),
+            Some("rating")
+        );
+        assert_eq!(
+            field(
+                RESOLVED,
+                &user("A1"),
+                Command::Survey {
+                    rating: 0,
+                    comment: None
+                }
+            )
+            .as_deref(),
+            Some("rating")
+        );
+        assert_eq!(
+            field(
+                OPEN_SUBMITTED,
+                &p1,
+                Command::Reclassify {
+                    materia: "m".into(),
+                    category: "c".into(),
+                    subcategory: "nope".into()
+                }
+            )
+            .as_deref(),
+            Some("subcategory")
+        );
+        assert_eq!(
+            check(
+                OPEN_SUBMITTED,
+                &p1,
+                Command::Reclassify {
+                    materia: "m".into(),
+                    category: "c".into(),
+                    subcategory: "x".into()
+                },
+                NOW
+            ),
+            "not_handled_by_casia"
+        );
+    }
+
+    #[test]
+    fn the_survey_rule_order_and_window() {
+        let u = user("A1");
+        let survey = || Command::Survey {
+            rating: 9,
+            comment: None,
+        };
+        assert_eq!(
+            check(OPEN_SUBMITTED, &u, survey(), NOW),
+            "survey_not_allowed"
+        );
+        assert_eq!(check(CANCELLED, &u, survey(), NOW), "survey_not_allowed");
+        // Resolved 2026-11-03 (Madrid): the window ends with 2026-12-03 Madrid.
+        assert_eq!(
+            check(
+                RESOLVED,
+                &u,
+                Command::Survey {
+                    rating: 3,
+                    comment: None
+                },
+                "2026-12-03T22:59:59Z"
+            ),
+            "ok"
+        );
+        assert_eq!(
+            check(
+                RESOLVED,
+                &u,
+                Command::Survey {
+                    rating: 3,
+                    comment: None
+                },
+                "2026-12-03T23:00:00Z"
+            ),
+            "survey_window_closed"
+        );
+        assert_eq!(
+            check(RESOLVED, &u, survey(), "2026-12-03T23:00:00Z"),
+            "survey_window_closed",
+            "window before input"
+        );
+        let mut surveyed = case_in(RESOLVED);
+        surveyed.survey = Some(Survey {
+            rating: 5,
+            comment: None,
+            at: at(NOW),
+            by: UserId::parse("u1").expect("id"),
+        });
+        let e = decide(
+            &surveyed,
+            &u,
+            &survey(),
+            &rules(),
+            at("2027-06-01T00:00:00Z"),
+        )
+        .err()
+        .map(|e| e.code().as_str());
+        assert_eq!(
+            e,
+            Some("survey_already_submitted"),
+            "already submitted before the window"
+        );
+    }
+
+    #[test]
+    fn close_ex_officio_waits_for_madrid_midnight_after_the_deadline() {
+        let ir = CaseState::Open(InformationRequested);
+        assert_eq!(
+            check(
+                ir,
+                &Actor::System,
+                Command::CloseExOfficio,
+                "2026-11-23T22:59:59Z"
+            ),
+            "deadline_not_reached"
+        );
+        assert_eq!(
+            check(
+                ir,
+                &Actor::System,
+                Command::CloseExOfficio,
+                "2026-11-23T23:00:00Z"
+            ),
+            "ok"
+        );
+    }
+
+    #[test]
+    fn effects_of_each_command() {
+        let p1 = processor("P1", "28");
+        let apply = |state, actor: &Actor, command: Command| {
+            decide(&case_in(state), actor, &command, &rules(), at(NOW)).expect("allowed")
+        };
+        let c = apply(
+            CaseState::Open(Assigned),
+            &p1,
+            Command::RequestInformation {
+                observation: "Aporte".into(),
+            },
+        );
+        // 2026-11-05 + 20 calendar days = 2026-11-25 (Wednesday).
+        assert_eq!(c.case.deadline, Some("2026-11-25".parse().expect("date")));
+        assert_eq!(c.notifications.len(), 1);
+        assert_eq!(c.case.version, c.expected_version + 1);
+        let c = apply(
+            CaseState::Open(InformationRequested),
+            &user("A1"),
+            Command::AddDocumentation {
+                comment: Some("ok".into()),
+                attachments: vec![],
+            },
+        );
+        assert_eq!(
+            (c.case.state, c.case.deadline),
+            (CaseState::Open(Assigned), None)
+        );
+        assert!(c.notifications.is_empty());
+        let c = apply(
+            CaseState::Open(Escalated),
+            &p1,
+            Command::Transfer {
+                office: "08".into(),
+                note: Some("n".into()),
+            },
+        );
+        assert_eq!(
+            (
+                c.case.state,
+                c.case.assignee.clone(),
+                c.case.office.to_string()
+            ),
+            (CaseState::Open(Transferred), None, "08".to_owned())
+        );
+        assert_eq!(
+            c.case.history.last().map(|h| h.visibility),
+            Some(Visibility::Internal)
+        );
+        let c = apply(
+            CaseState::Open(Assigned),
+            &p1,
+            Command::Escalate { note: "n".into() },
+        );
+        assert_eq!(
+            c.case.assignee.as_ref().map(ProcessorId::as_str),
+            Some("P1"),
+            "the assignee stays"
+        );
+        let c = apply(
+            CaseState::Open(Transferred),
+            &processor("P7", "28"),
+            Command::Assign { processor: None },
+        );
+        assert_eq!(
+            c.case.assignee.as_ref().map(ProcessorId::as_str),
+            Some("P7")
+        );
+        let c = apply(
+            CaseState::Open(InformationRequested),
+            &p1,
+            Command::Resolve {
+                resolution: "Hecho".into(),
+            },
+        );
+        assert_eq!(
+            (c.case.state, c.case.deadline, c.case.closed_at),
+            (RESOLVED, None, Some(at(NOW)))
+        );
+        assert_eq!(c.notifications[0].kind, NotificationKind::CaseResolved);
+        let c = decide(
+            &case_in(CaseState::Open(InformationRequested)),
+            &Actor::System,
+            &Command::CloseExOfficio,
+            &rules(),
+            at("2026-12-01T00:00:00Z"),
+        )
+        .expect("overdue");
+        assert_eq!(
+            c.case.deadline,
+            Some("2026-11-23".parse().expect("date")),
+            "the missed deadline is kept"
+        );
+        assert_eq!(
+            c.case.history.last().map(|h| h.event),
+            Some(HistoryEvent::ClosedExOfficio)
+        );
+    }
 }
