@@ -1,0 +1,688 @@
+//! The repository over one backend, written once and compiled for each
+//! (`#[path]`-included by `sqlite.rs` and `postgres.rs`, which supply `Db`,
+//! `DbRow`, `BEGIN_READ`, `BEGIN_WRITE` and `db_error`). Every write is one
+//! transaction (DOMAIN.md §10); reads run in one snapshot so a case and its
+//! history are never torn.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sqlx::{Database, FromRow, Pool, QueryBuilder, Row, Transaction};
+
+use casia_core::command::Change;
+use casia_core::ids::{AuthorizationId, CaseNumber, OfficeCode};
+use casia_core::ports::OutboxMessage;
+use casia_core::search::{QUEUE_SUBSTATES, Scope, SearchFilter};
+use casia_core::status::{CaseState, OpenSubstatus};
+use casia_core::submission::{CaseDraft, NewCase};
+use casia_core::{Case, HistoryEntry, Notification, StoreError};
+
+use super::{BEGIN_READ, BEGIN_WRITE, Db, DbRow, db_error};
+use crate::rows::{
+    ATTACHMENT_COLUMNS, AttachmentRow, CASE_COLUMNS, CaseRow, HISTORY_COLUMNS, HistoryRow,
+    NewOutboxRow, OutboxRow, SURVEY_COLUMNS, SurveyRow, assemble, attachment_rows, corrupt, micros,
+};
+use crate::sql;
+
+type Conn = <Db as Database>::Connection;
+type Query<'q> = sqlx::query::Query<'q, Db, <Db as Database>::Arguments>;
+
+/// Most bound values in one `IN (…)` list.
+const IN_LIST_CHUNK: usize = 500;
+
+impl<'r> FromRow<'r, DbRow> for CaseRow {
+    fn from_row(r: &'r DbRow) -> Result<Self, sqlx::Error> {
+        Ok(CaseRow {
+            number: r.try_get("number")?,
+            case_type: r.try_get("case_type")?,
+            materia: r.try_get("materia")?,
+            category: r.try_get("category")?,
+            subcategory: r.try_get("subcategory")?,
+            substatus: r.try_get("substatus")?,
+            office: r.try_get("office")?,
+            assignee: r.try_get("assignee")?,
+            authorization_id: r.try_get("authorization_id")?,
+            submitted_by: r.try_get("submitted_by")?,
+            province: r.try_get("province")?,
+            affects_current_period: r.try_get("affects_current_period")?,
+            title: r.try_get("title")?,
+            description: r.try_get("description")?,
+            complementary_data: r.try_get("complementary_data")?,
+            deadline: r.try_get("deadline")?,
+            reminder_sent: r.try_get("reminder_sent")?,
+            submitted_at: r.try_get("submitted_at")?,
+            closed_at: r.try_get("closed_at")?,
+            resolution: r.try_get("resolution")?,
+            receipt: r.try_get("receipt")?,
+            verification_code: r.try_get("verification_code")?,
+            version: r.try_get("version")?,
+        })
+    }
+}
+
+impl<'r> FromRow<'r, DbRow> for HistoryRow {
+    fn from_row(r: &'r DbRow) -> Result<Self, sqlx::Error> {
+        Ok(HistoryRow {
+            case_number: r.try_get("case_number")?,
+            seq: r.try_get("seq")?,
+            at: r.try_get("at")?,
+            event: r.try_get("event")?,
+            substatus: r.try_get("substatus")?,
+            actor_role: r.try_get("actor_role")?,
+            actor_id: r.try_get("actor_id")?,
+            observation: r.try_get("observation")?,
+            visibility: r.try_get("visibility")?,
+        })
+    }
+}
+
+impl<'r> FromRow<'r, DbRow> for AttachmentRow {
+    fn from_row(r: &'r DbRow) -> Result<Self, sqlx::Error> {
+        Ok(AttachmentRow {
+            case_number: r.try_get("case_number")?,
+            id: r.try_get("id")?,
+            document_type: r.try_get("document_type")?,
+            title: r.try_get("title")?,
+            file_name: r.try_get("file_name")?,
+            media_type: r.try_get("media_type")?,
+            size: r.try_get("size")?,
+            sha256: r.try_get("sha256")?,
+            added_at: r.try_get("added_at")?,
+            added_by_role: r.try_get("added_by_role")?,
+            added_by_id: r.try_get("added_by_id")?,
+        })
+    }
+}
+
+impl<'r> FromRow<'r, DbRow> for SurveyRow {
+    fn from_row(r: &'r DbRow) -> Result<Self, sqlx::Error> {
+        Ok(SurveyRow {
+            case_number: r.try_get("case_number")?,
+            rating: r.try_get("rating")?,
+            comment: r.try_get("comment")?,
+            at: r.try_get("at")?,
+            by_user: r.try_get("by_user")?,
+        })
+    }
+}
+
+impl<'r> FromRow<'r, DbRow> for OutboxRow {
+    fn from_row(r: &'r DbRow) -> Result<Self, sqlx::Error> {
+        Ok(OutboxRow {
+            id: r.try_get("id")?,
+            kind: r.try_get("kind")?,
+            case_number: r.try_get("case_number")?,
+            authorization_id: r.try_get("authorization_id")?,
+            at: r.try_get("at")?,
+            deadline: r.try_get("deadline")?,
+            message_text: r.try_get("message_text")?,
+            delivered: r.try_get("delivered")?,
+            attempts: r.try_get("attempts")?,
+        })
+    }
+}
+
+/// Binds a case row in [`sql::INSERT_CASE`] order (`$1`..`$23`).
+fn bind_case<'q>(q: Query<'q>, r: &CaseRow) -> Query<'q> {
+    q.bind(r.number.clone())
+        .bind(r.case_type.clone())
+        .bind(r.materia.clone())
+        .bind(r.category.clone())
+        .bind(r.subcategory.clone())
+        .bind(r.substatus.clone())
+        .bind(r.office.clone())
+        .bind(r.assignee.clone())
+        .bind(r.authorization_id.clone())
+        .bind(r.submitted_by.clone())
+        .bind(r.province.clone())
+        .bind(r.affects_current_period)
+        .bind(r.title.clone())
+        .bind(r.description.clone())
+        .bind(r.complementary_data.clone())
+        .bind(r.deadline.clone())
+        .bind(r.reminder_sent)
+        .bind(r.submitted_at)
+        .bind(r.closed_at)
+        .bind(r.resolution.clone())
+        .bind(r.receipt.clone())
+        .bind(r.verification_code.clone())
+        .bind(r.version)
+}
+
+/// The two pools of a store: readers, and the writer(s). SQLite files get
+/// one writer connection (SQLite has one writer; queuing in the pool beats
+/// spinning on `SQLITE_BUSY`); PostgreSQL and in-memory SQLite use one pool
+/// for both.
+#[derive(Debug, Clone)]
+pub(crate) struct Repo {
+    read: Pool<Db>,
+    write: Pool<Db>,
+}
+
+impl Repo {
+    pub(crate) fn new(read: Pool<Db>, write: Pool<Db>) -> Repo {
+        Repo { read, write }
+    }
+
+    /// The pool writes go through (migrations, tests, embedders).
+    pub(crate) fn write_pool(&self) -> &Pool<Db> {
+        &self.write
+    }
+
+    pub(crate) async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    async fn read_tx(&self) -> Result<Transaction<'static, Db>, StoreError> {
+        self.read.begin_with(BEGIN_READ).await.map_err(db_error)
+    }
+
+    async fn write_tx(&self) -> Result<Transaction<'static, Db>, StoreError> {
+        self.write.begin_with(BEGIN_WRITE).await.map_err(db_error)
+    }
+
+    // ------------------------------------------------------------ writes
+
+    pub(crate) async fn create(&self, draft: &CaseDraft) -> Result<NewCase, StoreError> {
+        let year = draft.year();
+        let mut tx = self.write_tx().await?;
+        let next: i64 = sqlx::query_scalar(sql::NEXT_SEQUENCE)
+            .bind(i64::from(year))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let number = u32::try_from(next)
+            .ok()
+            .and_then(|seq| CaseNumber::new(year, seq))
+            .ok_or_else(|| StoreError::Backend(format!("case numbers of {year} exhausted")))?;
+        let created = draft.complete(number);
+        let case = &created.case;
+        let row = CaseRow::from_case(case)?;
+        bind_case(sqlx::query(sql::INSERT_CASE), &row)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        insert_history(&mut tx, &number, &case.history, 0).await?;
+        insert_attachments(&mut tx, &number, &created.attachments).await?;
+        if let Some(survey) = &case.survey {
+            upsert_survey(&mut tx, SurveyRow::from_survey(&number, survey)).await?;
+        }
+        insert_outbox(&mut tx, &created.notifications).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(created)
+    }
+
+    pub(crate) async fn update(&self, change: &Change) -> Result<(), StoreError> {
+        let case = &change.case;
+        let number = case.number;
+        let row = CaseRow::from_case(case)?;
+        let expected = i64::try_from(change.expected_version).map_err(|_| {
+            StoreError::Backend(format!(
+                "expected version of case {number} exceeds the SQL range"
+            ))
+        })?;
+        let mut tx = self.write_tx().await?;
+        let updated = bind_case(sqlx::query(sql::UPDATE_CASE), &row)
+            .bind(expected)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        if updated.rows_affected() == 0 {
+            let exists: i64 = sqlx::query_scalar(sql::CASE_EXISTS)
+                .bind(number.to_string())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            return Err(if exists > 0 {
+                StoreError::VersionConflict
+            } else {
+                corrupt(&number.to_string(), "update of a case that does not exist")
+            });
+        }
+        let first_new = case.history.len().saturating_sub(change.new_history);
+        insert_history(&mut tx, &number, &case.history[first_new..], first_new).await?;
+        insert_attachments(&mut tx, &number, &change.new_attachments).await?;
+        match &case.survey {
+            Some(survey) => upsert_survey(&mut tx, SurveyRow::from_survey(&number, survey)).await?,
+            None => {
+                sqlx::query(sql::DELETE_SURVEY)
+                    .bind(number.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+            }
+        }
+        insert_outbox(&mut tx, &change.notifications).await?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    // ------------------------------------------------------------- reads
+
+    pub(crate) async fn get(&self, number: CaseNumber) -> Result<Option<Case>, StoreError> {
+        let mut qb = select_cases();
+        qb.push(" WHERE number = ").push_bind(number.to_string());
+        Ok(self.query_cases(qb).await?.into_iter().next())
+    }
+
+    pub(crate) async fn find_by_receipt_code(
+        &self,
+        code: &str,
+    ) -> Result<Option<Case>, StoreError> {
+        let mut qb = select_cases();
+        qb.push(" WHERE verification_code = ")
+            .push_bind(code.to_owned())
+            .push(" ORDER BY number DESC LIMIT 1");
+        Ok(self.query_cases(qb).await?.into_iter().next())
+    }
+
+    /// Search option 2 (DOMAIN.md §7), filtered and ordered as
+    /// [`SearchFilter::matches`] and `search_order` say.
+    pub(crate) async fn search(&self, f: &SearchFilter) -> Result<Vec<Case>, StoreError> {
+        let (start, end) = f.submitted_range();
+        let mut qb = select_cases();
+        qb.push(" WHERE submitted_at >= ")
+            .push_bind(micros(start))
+            .push(" AND submitted_at < ")
+            .push_bind(micros(end));
+        match &f.scope {
+            Scope::Authorization(a) => {
+                qb.push(" AND authorization_id = ")
+                    .push_bind(a.as_str().to_owned());
+            }
+            Scope::Office(o) => {
+                qb.push(" AND office = ").push_bind(o.code());
+            }
+            Scope::Everything => {}
+        }
+        if let Some(status) = f.status {
+            let states = CaseState::ALL.into_iter().filter(|s| s.status() == status);
+            push_substatus_in(&mut qb, states);
+        }
+        if let Some(s) = f.substatus {
+            qb.push(" AND substatus = ")
+                .push_bind(s.substatus_code().to_owned());
+        }
+        if let Some(t) = f.case_type {
+            qb.push(" AND case_type = ")
+                .push_bind(t.as_str().to_owned());
+        }
+        if let Some(m) = &f.materia {
+            qb.push(" AND materia = ").push_bind(m.clone());
+        }
+        if let Some(u) = &f.created_by {
+            qb.push(" AND submitted_by = ")
+                .push_bind(u.as_str().to_owned());
+        }
+        if let Some(c) = f.after {
+            let at = micros(c.submitted_at);
+            qb.push(" AND (submitted_at < ")
+                .push_bind(at)
+                .push(" OR (submitted_at = ")
+                .push_bind(at)
+                .push(" AND number < ")
+                .push_bind(c.number.to_string())
+                .push("))");
+        }
+        let limit = i64::try_from(f.limit.saturating_add(1)).unwrap_or(i64::MAX);
+        qb.push(" ORDER BY submitted_at DESC, number DESC LIMIT ")
+            .push_bind(limit);
+        self.query_cases(qb).await
+    }
+
+    /// The office's work queue (DOMAIN.md §7), in `queue_order`.
+    pub(crate) async fn queue(&self, office: OfficeCode) -> Result<Vec<Case>, StoreError> {
+        let mut qb = select_cases();
+        qb.push(" WHERE office = ").push_bind(office.code());
+        push_substatus_in(&mut qb, QUEUE_SUBSTATES.into_iter().map(CaseState::Open));
+        qb.push(" ORDER BY affects_current_period DESC, submitted_at ASC, number ASC");
+        self.query_cases(qb).await
+    }
+
+    pub(crate) async fn awaiting_information(&self) -> Result<Vec<Case>, StoreError> {
+        let waiting = CaseState::Open(OpenSubstatus::InformationRequested);
+        let mut qb = select_cases();
+        qb.push(" WHERE substatus = ")
+            .push_bind(waiting.substatus_code().to_owned())
+            .push(" ORDER BY number ASC");
+        self.query_cases(qb).await
+    }
+
+    pub(crate) async fn attachment_content(
+        &self,
+        number: CaseNumber,
+        attachment: u32,
+    ) -> Result<Option<Arc<[u8]>>, StoreError> {
+        let bytes: Option<Vec<u8>> = sqlx::query_scalar(sql::GET_CONTENT)
+            .bind(number.to_string())
+            .bind(i64::from(attachment))
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db_error)?;
+        Ok(bytes.map(Arc::from))
+    }
+
+    pub(crate) async fn put_content(
+        &self,
+        number: CaseNumber,
+        attachment: u32,
+        content: Arc<[u8]>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::PUT_CONTENT)
+            .bind(number.to_string())
+            .bind(i64::from(attachment))
+            .bind(content.to_vec())
+            .execute(&self.write)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    pub(crate) async fn count_by_state(&self) -> Result<Vec<(CaseState, u64)>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(sql::COUNT_BY_SUBSTATUS)
+            .fetch_all(&self.read)
+            .await
+            .map_err(db_error)?;
+        let mut counts: HashMap<CaseState, u64> = HashMap::new();
+        for (code, n) in rows {
+            let Some(state) = CaseState::from_substatus_code(&code) else {
+                let case: Option<String> = sqlx::query_scalar(sql::ANY_CASE_WITH_SUBSTATUS)
+                    .bind(code.clone())
+                    .fetch_optional(&self.read)
+                    .await
+                    .map_err(db_error)?;
+                return Err(corrupt(
+                    &case.unwrap_or_default(),
+                    format!("unreadable substatus {code:?}"),
+                ));
+            };
+            counts.insert(state, u64::try_from(n).unwrap_or(0));
+        }
+        Ok(CaseState::ALL
+            .into_iter()
+            .map(|s| (s, counts.get(&s).copied().unwrap_or(0)))
+            .collect())
+    }
+
+    pub(crate) async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query(sql::PING)
+            .execute(&self.read)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ outbox
+
+    pub(crate) async fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
+        let rows: Vec<OutboxRow> = sqlx::query_as(sql::OUTBOX_PENDING)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.read)
+            .await
+            .map_err(db_error)?;
+        rows.into_iter().map(OutboxRow::into_message).collect()
+    }
+
+    /// Every notification ever written, in emission order (tests, audits).
+    pub(crate) async fn outbox_snapshot(&self) -> Result<Vec<OutboxMessage>, StoreError> {
+        let rows: Vec<OutboxRow> = sqlx::query_as(sql::OUTBOX_ALL)
+            .fetch_all(&self.read)
+            .await
+            .map_err(db_error)?;
+        rows.into_iter().map(OutboxRow::into_message).collect()
+    }
+
+    pub(crate) async fn mark_delivered(&self, id: u64) -> Result<(), StoreError> {
+        self.outbox_update(sql::OUTBOX_DELIVERED, id).await
+    }
+
+    pub(crate) async fn record_failure(&self, id: u64) -> Result<(), StoreError> {
+        self.outbox_update(sql::OUTBOX_FAILED, id).await
+    }
+
+    async fn outbox_update(&self, statement: &'static str, id: u64) -> Result<(), StoreError> {
+        // An id beyond the SQL range names no message: nothing to do, as in
+        // the in-memory outbox.
+        let Ok(id) = i64::try_from(id) else {
+            return Ok(());
+        };
+        sqlx::query(statement)
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    pub(crate) async fn backlog(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar(sql::OUTBOX_BACKLOG)
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_error)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    // ---------------------------------------------------------- contacts
+
+    pub(crate) async fn contact(
+        &self,
+        authorization: &AuthorizationId,
+    ) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar(sql::GET_CONTACT)
+            .bind(authorization.as_str().to_owned())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db_error)
+    }
+
+    pub(crate) async fn set_contact(
+        &self,
+        authorization: &AuthorizationId,
+        email: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::SET_CONTACT)
+            .bind(authorization.as_str().to_owned())
+            .bind(email.to_owned())
+            .execute(&self.write)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    // ----------------------------------------------------------- loading
+
+    /// Runs a `cases` query and loads each case's history, attachments and
+    /// survey, all in one read snapshot.
+    async fn query_cases(&self, mut qb: QueryBuilder<Db>) -> Result<Vec<Case>, StoreError> {
+        let mut tx = self.read_tx().await?;
+        let rows: Vec<CaseRow> = qb
+            .build_query_as()
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let cases = load(&mut tx, rows).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(cases)
+    }
+}
+
+fn select_cases() -> QueryBuilder<Db> {
+    QueryBuilder::new(format!("SELECT {CASE_COLUMNS} FROM cases"))
+}
+
+fn push_substatus_in(qb: &mut QueryBuilder<Db>, states: impl Iterator<Item = CaseState>) {
+    qb.push(" AND substatus IN (");
+    let mut list = qb.separated(", ");
+    for s in states {
+        list.push_bind(s.substatus_code().to_owned());
+    }
+    qb.push(")");
+}
+
+/// Completes case rows with their other rows, keeping the rows' order.
+async fn load(conn: &mut Conn, rows: Vec<CaseRow>) -> Result<Vec<Case>, StoreError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let numbers: Vec<String> = rows.iter().map(|r| r.number.clone()).collect();
+    let mut history: HashMap<String, Vec<HistoryRow>> = HashMap::new();
+    let mut attachments: HashMap<String, Vec<AttachmentRow>> = HashMap::new();
+    let mut surveys: HashMap<String, SurveyRow> = HashMap::new();
+    for chunk in numbers.chunks(IN_LIST_CHUNK) {
+        let found: Vec<HistoryRow> = fetch_in(
+            conn,
+            &format!("SELECT {HISTORY_COLUMNS} FROM history"),
+            chunk,
+            "seq",
+        )
+        .await?;
+        for h in found {
+            history.entry(h.case_number.clone()).or_default().push(h);
+        }
+        let found: Vec<AttachmentRow> = fetch_in(
+            conn,
+            &format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments"),
+            chunk,
+            "id",
+        )
+        .await?;
+        for a in found {
+            attachments
+                .entry(a.case_number.clone())
+                .or_default()
+                .push(a);
+        }
+        let found: Vec<SurveyRow> = fetch_in(
+            conn,
+            &format!("SELECT {SURVEY_COLUMNS} FROM surveys"),
+            chunk,
+            "case_number",
+        )
+        .await?;
+        for s in found {
+            surveys.insert(s.case_number.clone(), s);
+        }
+    }
+    rows.into_iter()
+        .map(|r| {
+            let n = r.number.clone();
+            assemble(
+                r,
+                history.remove(&n).unwrap_or_default(),
+                attachments.remove(&n).unwrap_or_default(),
+                surveys.remove(&n),
+            )
+        })
+        .collect()
+}
+
+/// `head WHERE case_number IN (…) ORDER BY case_number, order_by`.
+async fn fetch_in<T>(
+    conn: &mut Conn,
+    head: &str,
+    numbers: &[String],
+    order_by: &str,
+) -> Result<Vec<T>, StoreError>
+where
+    T: for<'r> FromRow<'r, DbRow> + Send + Unpin,
+{
+    let mut qb = QueryBuilder::<Db>::new(head);
+    qb.push(" WHERE case_number IN (");
+    let mut list = qb.separated(", ");
+    for n in numbers {
+        list.push_bind(n.clone());
+    }
+    qb.push(") ORDER BY case_number, ").push(order_by);
+    qb.build_query_as()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)
+}
+
+async fn insert_history(
+    conn: &mut Conn,
+    number: &CaseNumber,
+    entries: &[HistoryEntry],
+    first_seq: usize,
+) -> Result<(), StoreError> {
+    for (i, e) in entries.iter().enumerate() {
+        let h = HistoryRow::from_entry(number, first_seq + i, e);
+        sqlx::query(sql::INSERT_HISTORY)
+            .bind(h.case_number)
+            .bind(h.seq)
+            .bind(h.at)
+            .bind(h.event)
+            .bind(h.substatus)
+            .bind(h.actor_role)
+            .bind(h.actor_id)
+            .bind(h.observation)
+            .bind(h.visibility)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+async fn insert_attachments(
+    conn: &mut Conn,
+    number: &CaseNumber,
+    accepted: &[casia_core::attachment::AcceptedAttachment],
+) -> Result<(), StoreError> {
+    for (a, content) in attachment_rows(number, accepted)? {
+        let id = a.id;
+        sqlx::query(sql::INSERT_ATTACHMENT)
+            .bind(a.case_number.clone())
+            .bind(a.id)
+            .bind(a.document_type)
+            .bind(a.title)
+            .bind(a.file_name)
+            .bind(a.media_type)
+            .bind(a.size)
+            .bind(a.sha256)
+            .bind(a.added_at)
+            .bind(a.added_by_role)
+            .bind(a.added_by_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        sqlx::query(sql::INSERT_CONTENT)
+            .bind(a.case_number)
+            .bind(id)
+            .bind(content.to_vec())
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+async fn upsert_survey(conn: &mut Conn, s: SurveyRow) -> Result<(), StoreError> {
+    sqlx::query(sql::UPSERT_SURVEY)
+        .bind(s.case_number)
+        .bind(s.rating)
+        .bind(s.comment)
+        .bind(s.at)
+        .bind(s.by_user)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+async fn insert_outbox(conn: &mut Conn, notifications: &[Notification]) -> Result<(), StoreError> {
+    for n in notifications {
+        let o = NewOutboxRow::from_notification(n);
+        sqlx::query(sql::INSERT_OUTBOX)
+            .bind(o.kind)
+            .bind(o.case_number)
+            .bind(o.authorization_id)
+            .bind(o.at)
+            .bind(o.deadline)
+            .bind(o.message_text)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(())
+}

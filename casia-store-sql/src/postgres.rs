@@ -1,0 +1,161 @@
+//! PostgreSQL: one pool of configurable size. Writes run at READ
+//! COMMITTED: the counter row's lock serialises numbering and the
+//! version-checked `UPDATE` re-checks the version after waiting for a
+//! concurrent writer, so a lost race is a `VersionConflict`.
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection};
+
+use casia_core::StoreError;
+
+use crate::SqlOptions;
+
+pub(crate) type Db = sqlx::Postgres;
+pub(crate) type DbRow = sqlx::postgres::PgRow;
+
+pub(crate) const BEGIN_WRITE: &str = "BEGIN";
+/// One snapshot for a case and its rows.
+pub(crate) const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+// The same repository code, compiled for this backend's types.
+#[allow(clippy::duplicate_mod)]
+#[path = "backend.rs"]
+mod backend;
+
+pub(crate) use backend::Repo;
+
+/// The migrations, in order (`migrations/postgres`).
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "schema",
+    include_str!("../migrations/postgres/0001_schema.sql"),
+)];
+
+/// Serialization failure and deadlock: the transaction lost a race and
+/// did nothing; the service re-reads and decides again.
+const RETRYABLE: [&str; 2] = ["40001", "40P01"];
+
+pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(d) = &e
+        && d.code().is_some_and(|c| RETRYABLE.contains(&c.as_ref()))
+    {
+        return StoreError::VersionConflict;
+    }
+    StoreError::Backend(e.to_string())
+}
+
+fn parse_url(url: &str) -> Result<PgConnectOptions, StoreError> {
+    PgConnectOptions::from_str(url)
+        .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))
+}
+
+async fn pool(opts: PgConnectOptions, options: &SqlOptions) -> Result<Repo, StoreError> {
+    let pool = PgPoolOptions::new()
+        .max_connections(options.max_connections.max(1))
+        .acquire_timeout(options.acquire_timeout)
+        .connect_with(opts)
+        .await
+        .map_err(db_error)?;
+    Ok(Repo::new(pool.clone(), pool))
+}
+
+pub(crate) async fn connect(url: &str, options: &SqlOptions) -> Result<Repo, StoreError> {
+    pool(parse_url(url)?, options).await
+}
+
+/// A schema made for one fresh store, dropped by [`drop_schema`].
+#[derive(Debug, Clone)]
+pub(crate) struct FreshSchema {
+    admin: PgConnectOptions,
+    name: String,
+}
+
+/// Prefix of the schemas [`connect_fresh`] makes.
+const FRESH_PREFIX: &str = "casia_test_";
+/// Fresh schemas older than this are left over from an earlier run.
+const STALE_AFTER_SECS: u64 = 3600;
+
+static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+static SWEPT: AtomicBool = AtomicBool::new(false);
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A new schema `casia_test_<unix secs>_<pid>_<n>` on the database of `url`,
+/// with `search_path` set to it on every pooled connection.
+pub(crate) async fn connect_fresh(
+    url: &str,
+    options: &SqlOptions,
+) -> Result<(Repo, FreshSchema), StoreError> {
+    let admin = parse_url(url)?;
+    let mut conn = admin.connect().await.map_err(db_error)?;
+    if !SWEPT.swap(true, Ordering::SeqCst) {
+        drop_stale_schemas(&mut conn).await;
+    }
+    let name = format!(
+        "{FRESH_PREFIX}{}_{}_{}",
+        now_secs(),
+        std::process::id(),
+        SEQUENCE.fetch_add(1, Ordering::SeqCst)
+    );
+    sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA \"{name}\"")))
+        .execute(&mut conn)
+        .await
+        .map_err(db_error)?;
+    conn.close().await.map_err(db_error)?;
+    let opts = admin.clone().options([("search_path", name.as_str())]);
+    let repo = pool(opts, options).await?;
+    Ok((repo, FreshSchema { admin, name }))
+}
+
+/// Drops the schemas of earlier runs (best effort: another process may be
+/// dropping them too).
+async fn drop_stale_schemas(conn: &mut PgConnection) {
+    let names: Vec<String> = match sqlx::query_scalar(
+        "SELECT nspname::TEXT FROM pg_namespace WHERE starts_with(nspname, $1)",
+    )
+    .bind(FRESH_PREFIX)
+    .fetch_all(&mut *conn)
+    .await
+    {
+        Ok(n) => n,
+        Err(_) => return,
+    };
+    let cutoff = now_secs().saturating_sub(STALE_AFTER_SECS);
+    for name in names {
+        let created = name
+            .strip_prefix(FRESH_PREFIX)
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|secs| secs.parse::<u64>().ok());
+        let safe = name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if safe && created.is_some_and(|c| c < cutoff) {
+            let _ = sqlx::query(AssertSqlSafe(format!(
+                "DROP SCHEMA IF EXISTS \"{name}\" CASCADE"
+            )))
+            .execute(&mut *conn)
+            .await;
+        }
+    }
+}
+
+pub(crate) async fn drop_schema(fresh: &FreshSchema) -> Result<(), StoreError> {
+    let mut conn = fresh.admin.connect().await.map_err(db_error)?;
+    sqlx::query(AssertSqlSafe(format!(
+        "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
+        fresh.name
+    )))
+    .execute(&mut conn)
+    .await
+    .map_err(db_error)?;
+    conn.close().await.map_err(db_error)
+}

@@ -1,0 +1,88 @@
+//! The statements both backends run. SQLite and PostgreSQL share them
+//! word for word: `$N` parameters, `ON CONFLICT … DO UPDATE`, `RETURNING`,
+//! `TRUE`/`FALSE`; only how a transaction begins differs (see each
+//! backend's `BEGIN_WRITE`).
+
+/// Takes the next case number of a year in the creating transaction: the
+/// counter row's lock serialises creators and a rollback gives the number
+/// back, so numbers are gap-free (DOMAIN.md §4).
+pub(crate) const NEXT_SEQUENCE: &str = "INSERT INTO counters (year, last_sequence) VALUES ($1, 1) \
+     ON CONFLICT (year) DO UPDATE SET last_sequence = counters.last_sequence + 1 \
+     RETURNING last_sequence";
+
+pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (number, case_type, materia, category, \
+     subcategory, substatus, office, assignee, authorization_id, submitted_by, province, \
+     affects_current_period, title, description, complementary_data, deadline, reminder_sent, \
+     submitted_at, closed_at, resolution, receipt, verification_code, version) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+     $19, $20, $21, $22, $23)";
+
+/// The version-checked write (DOMAIN.md §10): binds as [`INSERT_CASE`],
+/// then the expected version as `$24`.
+pub(crate) const UPDATE_CASE: &str = "UPDATE cases SET case_type = $2, materia = $3, \
+     category = $4, subcategory = $5, substatus = $6, office = $7, assignee = $8, \
+     authorization_id = $9, submitted_by = $10, province = $11, affects_current_period = $12, \
+     title = $13, description = $14, complementary_data = $15, deadline = $16, \
+     reminder_sent = $17, submitted_at = $18, closed_at = $19, resolution = $20, receipt = $21, \
+     verification_code = $22, version = $23 \
+     WHERE number = $1 AND version = $24";
+
+pub(crate) const CASE_EXISTS: &str = "SELECT COUNT(*) FROM cases WHERE number = $1";
+
+pub(crate) const INSERT_HISTORY: &str = "INSERT INTO history (case_number, seq, at, event, \
+     substatus, actor_role, actor_id, observation, visibility) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+pub(crate) const INSERT_ATTACHMENT: &str = "INSERT INTO attachments (case_number, id, \
+     document_type, title, file_name, media_type, size, sha256, added_at, added_by_role, \
+     added_by_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+/// Content written with its case: a row already there is an inconsistency
+/// and fails the whole write.
+pub(crate) const INSERT_CONTENT: &str =
+    "INSERT INTO attachment_contents (case_number, attachment_id, content) VALUES ($1, $2, $3)";
+
+/// Content written through the port on its own: last write wins.
+pub(crate) const PUT_CONTENT: &str = "INSERT INTO attachment_contents \
+     (case_number, attachment_id, content) VALUES ($1, $2, $3) \
+     ON CONFLICT (case_number, attachment_id) DO UPDATE SET content = excluded.content";
+
+pub(crate) const GET_CONTENT: &str =
+    "SELECT content FROM attachment_contents WHERE case_number = $1 AND attachment_id = $2";
+
+pub(crate) const UPSERT_SURVEY: &str = "INSERT INTO surveys (case_number, rating, comment, at, \
+     by_user) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (case_number) DO UPDATE SET rating = excluded.rating, \
+     comment = excluded.comment, at = excluded.at, by_user = excluded.by_user";
+
+pub(crate) const DELETE_SURVEY: &str = "DELETE FROM surveys WHERE case_number = $1";
+
+pub(crate) const INSERT_OUTBOX: &str = "INSERT INTO outbox (kind, case_number, \
+     authorization_id, at, deadline, message_text, delivered, attempts) \
+     VALUES ($1, $2, $3, $4, $5, $6, FALSE, 0)";
+
+pub(crate) const OUTBOX_PENDING: &str = "SELECT id, kind, case_number, authorization_id, at, \
+     deadline, message_text, delivered, attempts FROM outbox \
+     WHERE delivered = FALSE ORDER BY id LIMIT $1";
+
+pub(crate) const OUTBOX_ALL: &str = "SELECT id, kind, case_number, authorization_id, at, \
+     deadline, message_text, delivered, attempts FROM outbox ORDER BY id";
+
+pub(crate) const OUTBOX_DELIVERED: &str = "UPDATE outbox SET delivered = TRUE WHERE id = $1";
+
+pub(crate) const OUTBOX_FAILED: &str = "UPDATE outbox SET attempts = attempts + 1 WHERE id = $1";
+
+pub(crate) const OUTBOX_BACKLOG: &str = "SELECT COUNT(*) FROM outbox WHERE delivered = FALSE";
+
+pub(crate) const GET_CONTACT: &str = "SELECT email FROM contacts WHERE authorization_id = $1";
+
+pub(crate) const SET_CONTACT: &str = "INSERT INTO contacts (authorization_id, email) \
+     VALUES ($1, $2) ON CONFLICT (authorization_id) DO UPDATE SET email = excluded.email";
+
+pub(crate) const COUNT_BY_SUBSTATUS: &str =
+    "SELECT substatus, COUNT(*) FROM cases GROUP BY substatus";
+
+pub(crate) const ANY_CASE_WITH_SUBSTATUS: &str =
+    "SELECT number FROM cases WHERE substatus = $1 ORDER BY number LIMIT 1";
+
+pub(crate) const PING: &str = "SELECT 1";

@@ -1,0 +1,90 @@
+//! SQLite, the embedded default (`casia.db`): WAL, a busy timeout and
+//! foreign keys on every connection; writes take the write lock up front
+//! (`BEGIN IMMEDIATE`) and go through one writer connection, since SQLite
+//! has one writer.
+
+use std::str::FromStr;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+
+use casia_core::StoreError;
+
+use crate::SqlOptions;
+
+pub(crate) type Db = sqlx::Sqlite;
+pub(crate) type DbRow = sqlx::sqlite::SqliteRow;
+
+/// A deferred transaction would upgrade to a write lock at its first write
+/// and could fail with `SQLITE_BUSY` then; taking it up front makes writers
+/// queue on the busy timeout instead.
+pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+/// One snapshot for a case and its rows (WAL readers never block).
+pub(crate) const BEGIN_READ: &str = "BEGIN";
+
+// The same repository code, compiled for this backend's types.
+#[allow(clippy::duplicate_mod)]
+#[path = "backend.rs"]
+mod backend;
+
+pub(crate) use backend::Repo;
+
+/// The migrations, in order (`migrations/sqlite`).
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "schema",
+    include_str!("../migrations/sqlite/0001_schema.sql"),
+)];
+
+/// `SQLITE_BUSY_SNAPSHOT`: a read snapshot went stale under a writer — a
+/// lost race, retried by the service like a version conflict.
+const SQLITE_BUSY_SNAPSHOT: &str = "517";
+
+pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(d) = &e
+        && d.code().as_deref() == Some(SQLITE_BUSY_SNAPSHOT)
+    {
+        return StoreError::VersionConflict;
+    }
+    StoreError::Backend(e.to_string())
+}
+
+/// Whether the URL names an in-memory database.
+pub(crate) fn is_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+pub(crate) async fn connect(url: &str, options: &SqlOptions) -> Result<Repo, StoreError> {
+    let base = SqliteConnectOptions::from_str(url)
+        .map_err(|e| StoreError::Backend(format!("invalid SQLite URL {url:?}: {e}")))?
+        .foreign_keys(true)
+        .busy_timeout(options.busy_timeout);
+    if is_memory(url) {
+        // An in-memory database lives as long as a connection to it, and
+        // each one is private to its connections: one connection, kept.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(base)
+            .await
+            .map_err(db_error)?;
+        return Ok(Repo::new(pool.clone(), pool));
+    }
+    let base = base.journal_mode(SqliteJournalMode::Wal);
+    // The writer first: it creates the file and switches it to WAL.
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(options.acquire_timeout)
+        .connect_with(base.clone())
+        .await
+        .map_err(db_error)?;
+    let read = SqlitePoolOptions::new()
+        .max_connections(options.max_connections.max(1))
+        .acquire_timeout(options.acquire_timeout)
+        .connect_with(base)
+        .await
+        .map_err(db_error)?;
+    Ok(Repo::new(read, write))
+}
