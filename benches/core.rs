@@ -74,15 +74,26 @@ fn validate_submission_with_nif_naf_ccc(bencher: divan::Bencher) {
     let actor = user();
     let input = submission();
     let now = at("2026-11-05T09:00:00Z");
-    bencher.bench(|| validate_submission(divan::black_box(&actor), divan::black_box(&input), &rules, now).is_ok());
+    bencher.bench(|| {
+        validate_submission(
+            divan::black_box(&actor),
+            divan::black_box(&input),
+            &rules,
+            now,
+        )
+        .is_ok()
+    });
 }
 
 #[divan::bench]
 fn apply_assign(bencher: divan::Bencher) {
     let rules = rules();
     let now = at("2026-11-05T09:00:00Z");
-    let draft = validate_submission(&user(), &submission(), &rules, now).unwrap_or_else(|e| panic!("{e}"));
-    let case = draft.complete(CaseNumber::new(2026, 1).unwrap_or_else(|| panic!("number"))).case;
+    let draft =
+        validate_submission(&user(), &submission(), &rules, now).unwrap_or_else(|e| panic!("{e}"));
+    let case = draft
+        .complete(CaseNumber::new(2026, 1).unwrap_or_else(|| panic!("number")))
+        .case;
     let processor = Actor::Processor {
         processor: "P1".parse().unwrap_or_else(|e| panic!("{e}")),
         office: "28".parse().unwrap_or_else(|e| panic!("{e}")),
@@ -97,10 +108,16 @@ fn ten_business_days_with_30_holidays(bencher: divan::Bencher) {
     let holidays: Vec<String> = (0..30)
         .map(|i| (start + chrono::Days::new(i * 2)).to_string())
         .collect();
-    let json = format!(r#"{{"national": {}, "regional": {{}}}}"#, serde_json::to_string(&holidays).unwrap_or_default());
+    let json = format!(
+        r#"{{"national": {}, "regional": {{}}}}"#,
+        serde_json::to_string(&holidays).unwrap_or_default()
+    );
     let calendar = HolidayCalendar::from_json(&json).unwrap_or_else(|e| panic!("{e}"));
     let days = calendar.for_case([Community::Madrid, Community::Cataluna]);
-    let policy = DeadlinePolicy { days: 10, unit: DeadlineUnit::Business };
+    let policy = DeadlinePolicy {
+        days: 10,
+        unit: DeadlineUnit::Business,
+    };
     let d0 = NaiveDate::from_ymd_opt(2026, 11, 19).unwrap_or_default();
     bencher.bench(|| deadline_date(divan::black_box(d0), policy, &days));
 }
