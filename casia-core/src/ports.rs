@@ -123,8 +123,11 @@ pub trait Outbox: Send + Sync {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    /// Truncated to microseconds: what every store keeps, so a case reads
+    /// back exactly as it was written.
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        let now = Utc::now();
+        DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
     }
 }
 

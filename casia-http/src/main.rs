@@ -1,15 +1,23 @@
-//! The `casia` binary (HTTP.md "Command line"). Today: `conformance` and
-//! `catalog check`; `serve`, `migrate`, `sweep` and `token` land with the
-//! SQL store and HTTP service (issues 4 and 5).
+//! The `casia` binary (HTTP.md "Command line"): `serve`, `migrate`,
+//! `sweep`, `token`, `conformance` and `catalog check`. Flags are parsed
+//! here; the work is in `casia_http::server` and `casia-conformance`.
 #![forbid(unsafe_code)]
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use casia_conformance::{MemoryStoreFactory, StoreFactory, run_paths};
+use casia_conformance::{MemoryStoreFactory, run_paths};
+use casia_core::attachment::AttachmentLimits;
 use casia_core::catalog::Catalog;
+use casia_core::{Actor, AuthorizationId, OfficeCode, ProcessorId, ProvinceCode, UserId};
+use casia_http::server::{self, DatabaseChoice, RuleFiles, ServeOptions};
+
+/// The default `--database`: an SQLite file in the working directory.
+const DEFAULT_DATABASE: &str = "sqlite:casia.db?mode=rwc";
 
 #[derive(Parser)]
 #[command(
@@ -22,14 +30,124 @@ struct Cli {
     command: Cmd,
 }
 
+#[derive(Args, Clone)]
+struct DatabaseArgs {
+    /// `memory`, `sqlite:FILE?mode=rwc` or `postgres://…`.
+    #[arg(long, env = "CASIA_DATABASE_URL", default_value = DEFAULT_DATABASE)]
+    database: String,
+    /// Where the development signing secret is kept when CASIA_JWT_SECRET
+    /// is unset (default: beside the database, e.g. `casia.db.secret`).
+    #[arg(long, env = "CASIA_SECRET_FILE")]
+    secret_file: Option<PathBuf>,
+}
+
+impl DatabaseArgs {
+    fn choice(&self) -> DatabaseChoice {
+        DatabaseChoice {
+            url: self.database.clone(),
+            secret_file: self.secret_file.clone(),
+        }
+    }
+}
+
+#[derive(Args, Clone)]
+struct RuleArgs {
+    /// Catalog file (JSON, DOMAIN.md §2); default: the shipped catalog.
+    #[arg(long, env = "CASIA_CATALOG")]
+    catalog: Option<PathBuf>,
+    /// Holiday calendar file (JSON, DOMAIN.md §5); default: the shipped one.
+    #[arg(long, env = "CASIA_CALENDAR")]
+    calendar: Option<PathBuf>,
+}
+
+#[derive(Args, Clone)]
+struct LimitArgs {
+    /// Largest single attachment, bytes.
+    #[arg(long, env = "CASIA_MAX_ATTACHMENT_BYTES", default_value_t = AttachmentLimits::default().max_attachment_bytes)]
+    max_attachment_bytes: u64,
+    /// Most attachments one case may hold.
+    #[arg(long, env = "CASIA_MAX_ATTACHMENTS", default_value_t = AttachmentLimits::default().max_attachments)]
+    max_attachments: usize,
+    /// Largest total of one case's attachments, bytes; the request body
+    /// limit is this plus 1 MiB.
+    #[arg(long, env = "CASIA_MAX_TOTAL_BYTES", default_value_t = AttachmentLimits::default().max_total_bytes)]
+    max_total_bytes: u64,
+}
+
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
+enum RoleArg {
+    User,
+    Processor,
+    System,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
+    /// Serve the HTTP API (migrates on start, sweeps in the background).
+    Serve {
+        /// Address to listen on; port 0 picks a free one.
+        #[arg(long, env = "CASIA_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        rules: RuleArgs,
+        #[command(flatten)]
+        limits: LimitArgs,
+        /// SMTP relay for notifications, `smtp://host:port`.
+        #[arg(long, env = "CASIA_SMTP_URL")]
+        smtp: Option<String>,
+        /// Seconds between background deadline sweeps; 0 disables them.
+        #[arg(long, env = "CASIA_SWEEP_INTERVAL", default_value_t = 60)]
+        sweep_interval: u64,
+        /// Seconds a request may take before it is answered 503.
+        #[arg(long, env = "CASIA_REQUEST_TIMEOUT", default_value_t = 30)]
+        request_timeout: u64,
+    },
+    /// Apply the database migrations.
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Run the deadline sweep once and print what it closed and reminded.
+    Sweep {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
+    /// Mint a development token signed with the service's secret.
+    Token {
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The authorization id (users).
+        #[arg(long)]
+        authorization: Option<String>,
+        /// The user id (users).
+        #[arg(long)]
+        user: Option<String>,
+        /// Two-digit province of the authorization (users).
+        #[arg(long)]
+        province: Option<String>,
+        /// The processor id (processors).
+        #[arg(long)]
+        processor: Option<String>,
+        /// Two-digit office code (processors).
+        #[arg(long)]
+        office: Option<String>,
+        /// Validity in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Run conformance scenario files or folders (CONFORMANCE.md).
     Conformance {
         /// Scenario files or folders of `*.json`.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// The store each scenario runs on: `memory` (SQL stores: issue 4).
+        /// The store each scenario runs on: `memory`, `sqlite::memory:` or
+        /// `postgres://…` (a fresh database or schema per scenario).
         #[arg(long, default_value = "memory")]
         store: String,
     },
@@ -49,6 +167,83 @@ enum CatalogCmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Cmd::Serve {
+            listen,
+            database,
+            rules,
+            limits,
+            smtp,
+            sweep_interval,
+            request_timeout,
+        } => serve(ServeOptions {
+            listen,
+            database: database.choice(),
+            rules: rule_files(&rules, &limits),
+            smtp,
+            sweep_interval: (sweep_interval > 0).then(|| Duration::from_secs(sweep_interval)),
+            request_timeout: Duration::from_secs(request_timeout.max(1)),
+        }),
+        Cmd::Migrate { database } => {
+            with_runtime(
+                |rt| match rt.block_on(server::migrate(&database.choice())) {
+                    Ok(message) => {
+                        println!("{message}");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(&e),
+                },
+            )
+        }
+        Cmd::Sweep { database, rules } => with_runtime(|rt| {
+            let files = RuleFiles {
+                catalog: rules.catalog,
+                calendar: rules.calendar,
+                limits: AttachmentLimits::default(),
+            };
+            match rt.block_on(server::sweep_once(&database.choice(), &files)) {
+                Ok(report) => {
+                    let list = |v: &[casia_core::CaseNumber]| {
+                        v.iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    };
+                    println!("closed: {} {}", report.closed.len(), list(&report.closed));
+                    println!(
+                        "reminded: {} {}",
+                        report.reminded.len(),
+                        list(&report.reminded)
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
+        }),
+        Cmd::Token {
+            role,
+            authorization,
+            user,
+            province,
+            processor,
+            office,
+            ttl,
+            database,
+        } => {
+            let actor = match token_actor(role, authorization, user, province, processor, office) {
+                Ok(a) => a,
+                Err(message) => {
+                    eprintln!("casia: {message}");
+                    return ExitCode::from(2);
+                }
+            };
+            match server::mint_token(&database.choice(), &actor, Duration::from_secs(ttl)) {
+                Ok(token) => {
+                    println!("{token}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
+        }
         Cmd::Conformance { paths, store } => conformance(&paths, &store),
         Cmd::Catalog {
             command: CatalogCmd::Check { file },
@@ -56,15 +251,110 @@ fn main() -> ExitCode {
     }
 }
 
-fn conformance(paths: &[PathBuf], store: &str) -> ExitCode {
-    let factory: Box<dyn StoreFactory> = match store {
-        "memory" => Box::new(MemoryStoreFactory),
-        other => {
-            eprintln!("casia: store {other:?} is not available in this build (supported: memory)");
-            return ExitCode::from(2);
+fn rule_files(rules: &RuleArgs, limits: &LimitArgs) -> RuleFiles {
+    RuleFiles {
+        catalog: rules.catalog.clone(),
+        calendar: rules.calendar.clone(),
+        limits: AttachmentLimits {
+            max_attachment_bytes: limits.max_attachment_bytes,
+            max_attachments: limits.max_attachments,
+            max_total_bytes: limits.max_total_bytes,
+        },
+    }
+}
+
+fn fail(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("casia: {e}");
+    ExitCode::FAILURE
+}
+
+fn with_runtime(f: impl FnOnce(&tokio::runtime::Runtime) -> ExitCode) -> ExitCode {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => f(&rt),
+        Err(e) => fail(&format!("cannot start the runtime: {e}")),
+    }
+}
+
+/// The actor a `token` command names; every id must parse (DOMAIN.md §1).
+fn token_actor(
+    role: RoleArg,
+    authorization: Option<String>,
+    user: Option<String>,
+    province: Option<String>,
+    processor: Option<String>,
+    office: Option<String>,
+) -> Result<Actor, String> {
+    fn need(v: Option<String>, flag: &str) -> Result<String, String> {
+        v.ok_or_else(|| format!("--{flag} is required for this role"))
+    }
+    match role {
+        RoleArg::User => Ok(Actor::User {
+            authorization: AuthorizationId::parse(&need(authorization, "authorization")?)
+                .map_err(|e| e.to_string())?,
+            user: UserId::parse(&need(user, "user")?).map_err(|e| e.to_string())?,
+            province: ProvinceCode::parse(&need(province, "province")?)
+                .map_err(|e| e.to_string())?,
+        }),
+        RoleArg::Processor => Ok(Actor::Processor {
+            processor: ProcessorId::parse(&need(processor, "processor")?)
+                .map_err(|e| e.to_string())?,
+            office: OfficeCode::parse(&need(office, "office")?).map_err(|e| e.to_string())?,
+        }),
+        RoleArg::System => Ok(Actor::System),
+    }
+}
+
+fn serve(options: ServeOptions) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CASIA_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    match runtime.block_on(server::serve(options, shutdown_signal())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM: graceful shutdown.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+fn conformance(paths: &[PathBuf], store: &str) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
@@ -74,9 +364,21 @@ fn conformance(paths: &[PathBuf], store: &str) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let summary = runtime.block_on(run_paths(paths, factory.as_ref(), |report| {
-        println!("{}", report.line());
-    }));
+    let summary = runtime.block_on(async {
+        let print = |report: &casia_conformance::ScenarioReport| println!("{}", report.line());
+        if store == "memory" {
+            run_paths(paths, &MemoryStoreFactory, print).await
+        } else if store.starts_with("sqlite:") || store.starts_with("postgres") {
+            let factory = casia_http::store::FreshSqlStores::new(store);
+            let summary = run_paths(paths, &factory, print).await;
+            factory.finish().await;
+            summary
+        } else {
+            Err(format!(
+                "unknown store {store:?}: use memory, sqlite::memory: or postgres://…"
+            ))
+        }
+    });
     match summary {
         Ok(summary) => {
             println!("{}", summary.closing_line());
@@ -88,7 +390,7 @@ fn conformance(paths: &[PathBuf], store: &str) -> ExitCode {
         }
         Err(e) => {
             eprintln!("casia: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }

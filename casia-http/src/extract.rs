@@ -1,0 +1,354 @@
+//! Extractors whose rejections are [`ApiError`]s, so malformed input gets
+//! the same problem format as every other error (HTTP.md "Errors"): bad
+//! JSON, query, path, header or multipart → 400 `malformed_request`; a body
+//! over the limit → 413.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::multipart::MultipartError;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use casia_core::CaseNumber;
+use casia_core::attachment::NewAttachment;
+use serde::de::DeserializeOwned;
+
+use crate::dto::AttachmentRef;
+use crate::problem::ApiError;
+
+/// How a request body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    Json,
+    Multipart,
+    /// No body and no content type.
+    Empty,
+}
+
+/// The kind of a body from its `Content-Type` (`None`: a type no endpoint takes).
+pub fn body_kind(headers: &HeaderMap) -> Result<BodyKind, ApiError> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(BodyKind::Empty);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::Malformed("unreadable Content-Type".into()))?;
+    let essence = text
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    {
+        Ok(BodyKind::Json)
+    } else if essence == "multipart/form-data" {
+        Ok(BodyKind::Multipart)
+    } else {
+        Err(ApiError::UnsupportedMediaType(format!(
+            "unsupported Content-Type {essence:?}: use application/json or multipart/form-data"
+        )))
+    }
+}
+
+fn bytes_rejection(e: &BytesRejection) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge
+    } else {
+        ApiError::Malformed(format!("cannot read the body: {}", e.body_text()))
+    }
+}
+
+fn multipart_error(e: &MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge
+    } else {
+        ApiError::Malformed(format!("malformed multipart body: {}", e.body_text()))
+    }
+}
+
+/// Parses JSON text into `T`, naming where it failed.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::Malformed(format!("malformed JSON in {what}: {e}")))
+}
+
+/// A JSON body. An empty body reads as `{}`, so commands whose fields are
+/// all optional need no body.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let kind = body_kind(req.headers())?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| bytes_rejection(&e))?;
+        match kind {
+            BodyKind::Json | BodyKind::Empty if bytes.is_empty() => {
+                parse_json(b"{}", "the body").map(JsonBody)
+            }
+            BodyKind::Json => parse_json(&bytes, "the body").map(JsonBody),
+            BodyKind::Empty => Err(ApiError::UnsupportedMediaType(
+                "a body needs Content-Type: application/json".into(),
+            )),
+            BodyKind::Multipart => Err(ApiError::UnsupportedMediaType(
+                "this endpoint takes application/json".into(),
+            )),
+        }
+    }
+}
+
+/// A query string; unknown parameters are ignored.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        Query::<T>::try_from_uri(&parts.uri)
+            .map(|Query(q)| ApiQuery(q))
+            .map_err(|e| ApiError::Malformed(format!("malformed query: {}", e.body_text())))
+    }
+}
+
+/// Path parameters.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(p)| ApiPath(p))
+            .map_err(|e| ApiError::Malformed(format!("malformed path: {}", e.body_text())))
+    }
+}
+
+/// A case number from the path: `YYYY-NNNNNNNN`, else 400.
+pub fn case_number(raw: &str) -> Result<CaseNumber, ApiError> {
+    CaseNumber::parse(raw)
+        .map_err(|_| ApiError::Malformed("the case number must look like YYYY-NNNNNNNN".into()))
+}
+
+/// `If-Match: "<version>"` (HTTP.md "Case JSON"); `*` or absent → none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IfMatch(pub Option<u64>);
+
+impl IfMatch {
+    pub fn parse(headers: &HeaderMap) -> Result<IfMatch, ApiError> {
+        let Some(value) = headers.get(header::IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
+        let bad = || ApiError::Malformed("If-Match must be a case version, e.g. \"3\"".into());
+        let text = value.to_str().map_err(|_| bad())?.trim();
+        if text == "*" {
+            return Ok(IfMatch(None));
+        }
+        let tag = text.strip_prefix("W/").unwrap_or(text);
+        let inner = tag
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .unwrap_or(tag);
+        inner
+            .parse::<u64>()
+            .map(|v| IfMatch(Some(v)))
+            .map_err(|_| bad())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        IfMatch::parse(&parts.headers)
+    }
+}
+
+/// A file part of a multipart request.
+#[derive(Debug, Clone)]
+pub struct FilePart {
+    pub file_name: String,
+    pub content: Arc<[u8]>,
+}
+
+/// A multipart request split into its JSON part and its file parts.
+#[derive(Debug)]
+pub struct MultipartForm {
+    pub json: Option<Bytes>,
+    pub files: BTreeMap<String, FilePart>,
+}
+
+/// Reads a whole multipart body; `json_part` names the JSON part, every
+/// other part is a file. A repeated part name is malformed.
+pub async fn read_multipart<S: Send + Sync>(
+    req: Request,
+    state: &S,
+    json_part: &str,
+) -> Result<MultipartForm, ApiError> {
+    let mut multipart = Multipart::from_request(req, state)
+        .await
+        .map_err(|e| ApiError::Malformed(format!("malformed multipart body: {}", e.body_text())))?;
+    let mut form = MultipartForm {
+        json: None,
+        files: BTreeMap::new(),
+    };
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(&e))?
+    {
+        let name = field
+            .name()
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| ApiError::Malformed("a multipart part has no name".into()))?
+            .to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let bytes = field.bytes().await.map_err(|e| multipart_error(&e))?;
+        if name == json_part {
+            if form.json.replace(bytes).is_some() {
+                return Err(ApiError::Malformed(format!(
+                    "the part `{json_part}` is repeated"
+                )));
+            }
+            continue;
+        }
+        let part = FilePart {
+            file_name: file_name.unwrap_or_else(|| name.clone()),
+            content: Arc::from(bytes.to_vec()),
+        };
+        if form.files.insert(name.clone(), part).is_some() {
+            return Err(ApiError::Malformed(format!(
+                "the part `{name}` is repeated"
+            )));
+        }
+    }
+    Ok(form)
+}
+
+/// Pairs the attachment list of the JSON part with the file parts, in the
+/// list's order (the order the core checks them in, DOMAIN.md §6). Every
+/// named part must exist and every file part must be named.
+pub fn attachments_from_parts(
+    refs: &[AttachmentRef],
+    mut files: BTreeMap<String, FilePart>,
+) -> Result<Vec<NewAttachment>, ApiError> {
+    let mut used = Vec::with_capacity(refs.len());
+    let mut out = Vec::with_capacity(refs.len());
+    for r in refs {
+        let file = match files.get(&r.part) {
+            Some(f) => f.clone(),
+            None => {
+                return Err(ApiError::Malformed(format!(
+                    "attachment part `{}` is not in the request",
+                    r.part
+                )));
+            }
+        };
+        used.push(r.part.clone());
+        out.push(NewAttachment {
+            document_type: r.document_type.clone(),
+            title: r.title.clone(),
+            file_name: file.file_name,
+            content: file.content,
+        });
+    }
+    for name in used {
+        files.remove(&name);
+    }
+    if let Some(name) = files.keys().next() {
+        return Err(ApiError::Malformed(format!(
+            "file part `{name}` is not named by any attachment"
+        )));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn if_match(v: &str) -> Result<IfMatch, ApiError> {
+        let mut h = HeaderMap::new();
+        h.insert(header::IF_MATCH, HeaderValue::from_str(v).expect("header"));
+        IfMatch::parse(&h)
+    }
+
+    #[test]
+    fn if_match_forms() {
+        assert_eq!(if_match("\"3\"").ok(), Some(IfMatch(Some(3))));
+        assert_eq!(if_match("W/\"4\"").ok(), Some(IfMatch(Some(4))));
+        assert_eq!(if_match("5").ok(), Some(IfMatch(Some(5))));
+        assert_eq!(if_match("*").ok(), Some(IfMatch(None)));
+        assert!(matches!(if_match("\"x\""), Err(ApiError::Malformed(_))));
+        assert_eq!(IfMatch::parse(&HeaderMap::new()).ok(), Some(IfMatch(None)));
+    }
+
+    #[test]
+    fn content_types() {
+        let kind = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_str(v).expect("header"),
+            );
+            body_kind(&h)
+        };
+        assert_eq!(
+            kind("application/json; charset=utf-8").ok(),
+            Some(BodyKind::Json)
+        );
+        assert_eq!(
+            kind("application/merge-patch+json").ok(),
+            Some(BodyKind::Json)
+        );
+        assert_eq!(
+            kind("multipart/form-data; boundary=x").ok(),
+            Some(BodyKind::Multipart)
+        );
+        assert!(matches!(
+            kind("text/plain"),
+            Err(ApiError::UnsupportedMediaType(_))
+        ));
+        assert_eq!(body_kind(&HeaderMap::new()).ok(), Some(BodyKind::Empty));
+    }
+
+    #[test]
+    fn parts_must_match_the_attachment_list() {
+        let file = |n: &str| FilePart {
+            file_name: format!("{n}.pdf"),
+            content: Arc::from(b"%PDF-1.4".to_vec()),
+        };
+        let r = |p: &str| AttachmentRef {
+            part: p.into(),
+            document_type: "other".into(),
+            title: "t".into(),
+        };
+        let files: BTreeMap<String, FilePart> =
+            [("a".to_owned(), file("a")), ("b".to_owned(), file("b"))].into();
+        let ok = attachments_from_parts(&[r("b"), r("a")], files.clone()).expect("ok");
+        assert_eq!(
+            ok.iter().map(|a| a.file_name.as_str()).collect::<Vec<_>>(),
+            ["b.pdf", "a.pdf"]
+        );
+        assert!(matches!(
+            attachments_from_parts(&[r("a")], files.clone()),
+            Err(ApiError::Malformed(m)) if m.contains("`b`")
+        ));
+        assert!(matches!(
+            attachments_from_parts(&[r("a"), r("b"), r("c")], files),
+            Err(ApiError::Malformed(m)) if m.contains("`c`")
+        ));
+    }
+}

@@ -1,0 +1,457 @@
+//! Every error the service answers, as RFC 9457 problem details
+//! (`application/problem+json`) carrying the DOMAIN.md code, and the one
+//! function that maps an error to its HTTP status (HTTP.md "Errors").
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use casia_core::{CasiaError, ErrorCode, ServiceError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The `code` of a problem: the DOMAIN.md codes, plus the few the HTTP layer
+/// adds for what happens before the core is asked (HTTP.md "Errors").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemCode {
+    NotFound,
+    Forbidden,
+    CaseClosed,
+    TransitionNotAllowed,
+    InvalidField,
+    InvalidClassification,
+    NotHandledByCasia,
+    InvalidComplementaryData,
+    MissingComplementaryData,
+    MissingRequiredDocuments,
+    AttachmentRejected,
+    DuplicateAttachment,
+    InvalidQuery,
+    DeadlineNotReached,
+    SurveyNotAllowed,
+    SurveyAlreadySubmitted,
+    SurveyWindowClosed,
+    VersionConflict,
+    /// Bad JSON, query, path, header or multipart.
+    MalformedRequest,
+    /// Missing or bad bearer token.
+    Unauthorized,
+    /// The body is over the request limit.
+    PayloadTooLarge,
+    /// A body in a media type the endpoint does not take.
+    UnsupportedMediaType,
+    MethodNotAllowed,
+    /// The request took longer than the configured timeout.
+    RequestTimeout,
+    /// The database does not answer (readiness).
+    Unavailable,
+    /// Anything else: logged with the request id, answered without internals.
+    Internal,
+}
+
+impl ProblemCode {
+    /// The wire code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemCode::MalformedRequest => "malformed_request",
+            ProblemCode::Unauthorized => "unauthorized",
+            ProblemCode::PayloadTooLarge => "payload_too_large",
+            ProblemCode::UnsupportedMediaType => "unsupported_media_type",
+            ProblemCode::MethodNotAllowed => "method_not_allowed",
+            ProblemCode::RequestTimeout => "request_timeout",
+            ProblemCode::Unavailable => "unavailable",
+            ProblemCode::Internal => "internal",
+            domain => domain.domain().map_or("internal", ErrorCode::as_str),
+        }
+    }
+
+    /// The DOMAIN.md code this is, if it is one.
+    fn domain(self) -> Option<ErrorCode> {
+        Some(match self {
+            ProblemCode::NotFound => ErrorCode::NotFound,
+            ProblemCode::Forbidden => ErrorCode::Forbidden,
+            ProblemCode::CaseClosed => ErrorCode::CaseClosed,
+            ProblemCode::TransitionNotAllowed => ErrorCode::TransitionNotAllowed,
+            ProblemCode::InvalidField => ErrorCode::InvalidField,
+            ProblemCode::InvalidClassification => ErrorCode::InvalidClassification,
+            ProblemCode::NotHandledByCasia => ErrorCode::NotHandledByCasia,
+            ProblemCode::InvalidComplementaryData => ErrorCode::InvalidComplementaryData,
+            ProblemCode::MissingComplementaryData => ErrorCode::MissingComplementaryData,
+            ProblemCode::MissingRequiredDocuments => ErrorCode::MissingRequiredDocuments,
+            ProblemCode::AttachmentRejected => ErrorCode::AttachmentRejected,
+            ProblemCode::DuplicateAttachment => ErrorCode::DuplicateAttachment,
+            ProblemCode::InvalidQuery => ErrorCode::InvalidQuery,
+            ProblemCode::DeadlineNotReached => ErrorCode::DeadlineNotReached,
+            ProblemCode::SurveyNotAllowed => ErrorCode::SurveyNotAllowed,
+            ProblemCode::SurveyAlreadySubmitted => ErrorCode::SurveyAlreadySubmitted,
+            ProblemCode::SurveyWindowClosed => ErrorCode::SurveyWindowClosed,
+            ProblemCode::VersionConflict => ErrorCode::VersionConflict,
+            _ => return None,
+        })
+    }
+}
+
+impl From<ErrorCode> for ProblemCode {
+    fn from(code: ErrorCode) -> ProblemCode {
+        match code {
+            ErrorCode::NotFound => ProblemCode::NotFound,
+            ErrorCode::Forbidden => ProblemCode::Forbidden,
+            ErrorCode::CaseClosed => ProblemCode::CaseClosed,
+            ErrorCode::TransitionNotAllowed => ProblemCode::TransitionNotAllowed,
+            ErrorCode::InvalidField => ProblemCode::InvalidField,
+            ErrorCode::InvalidClassification => ProblemCode::InvalidClassification,
+            ErrorCode::NotHandledByCasia => ProblemCode::NotHandledByCasia,
+            ErrorCode::InvalidComplementaryData => ProblemCode::InvalidComplementaryData,
+            ErrorCode::MissingComplementaryData => ProblemCode::MissingComplementaryData,
+            ErrorCode::MissingRequiredDocuments => ProblemCode::MissingRequiredDocuments,
+            ErrorCode::AttachmentRejected => ProblemCode::AttachmentRejected,
+            ErrorCode::DuplicateAttachment => ProblemCode::DuplicateAttachment,
+            ErrorCode::InvalidQuery => ProblemCode::InvalidQuery,
+            ErrorCode::DeadlineNotReached => ProblemCode::DeadlineNotReached,
+            ErrorCode::SurveyNotAllowed => ProblemCode::SurveyNotAllowed,
+            ErrorCode::SurveyAlreadySubmitted => ProblemCode::SurveyAlreadySubmitted,
+            ErrorCode::SurveyWindowClosed => ProblemCode::SurveyWindowClosed,
+            ErrorCode::VersionConflict => ProblemCode::VersionConflict,
+        }
+    }
+}
+
+/// The body of every error response (RFC 9457 with the CASIA extensions of
+/// HTTP.md "Errors").
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// `urn:casia:problem:<code>`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: ProblemCode,
+    /// The field a validation error names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The codes `missing_complementary_data` / `missing_required_documents` name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<String>>,
+    /// The `attachment_rejected` reason (DOMAIN.md §6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Position (0-based) of the offending attachment in the request's list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+    /// The request id an internal error was logged under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl Problem {
+    /// A problem with only the code and a detail.
+    pub fn new(code: ProblemCode, status: StatusCode, detail: impl Into<String>) -> Problem {
+        Problem {
+            problem_type: format!("urn:casia:problem:{}", code.as_str()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            code,
+            field: None,
+            fields: None,
+            reason: None,
+            index: None,
+            request_id: None,
+        }
+    }
+
+    /// The problem for a bare error status produced outside the handlers
+    /// (the router's 405, the body limit's 413, the timeout, a caught panic).
+    pub fn for_status(status: StatusCode) -> Problem {
+        let (code, detail) = match status {
+            StatusCode::BAD_REQUEST => (ProblemCode::MalformedRequest, "malformed request"),
+            StatusCode::UNAUTHORIZED => (ProblemCode::Unauthorized, "a bearer token is required"),
+            StatusCode::FORBIDDEN => (ProblemCode::Forbidden, "forbidden"),
+            StatusCode::NOT_FOUND => (ProblemCode::NotFound, "not found"),
+            StatusCode::METHOD_NOT_ALLOWED => (
+                ProblemCode::MethodNotAllowed,
+                "method not allowed on this path",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                ProblemCode::PayloadTooLarge,
+                "the request body is over the limit",
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                ProblemCode::UnsupportedMediaType,
+                "unsupported content type",
+            ),
+            StatusCode::SERVICE_UNAVAILABLE => {
+                (ProblemCode::RequestTimeout, "the request took too long")
+            }
+            s if s.is_client_error() => (ProblemCode::MalformedRequest, "bad request"),
+            _ => (ProblemCode::Internal, "internal error"),
+        };
+        Problem::new(code, status, detail)
+    }
+}
+
+/// What a handler or extractor fails with. [`ApiError::status`] is the one
+/// place that maps errors to HTTP statuses.
+#[derive(Debug)]
+pub enum ApiError {
+    /// A verdict of the core, with its DOMAIN.md code.
+    Rule(CasiaError),
+    /// `If-Match` named a version the case is no longer at.
+    Stale,
+    /// Bad JSON, query, path, header or multipart.
+    Malformed(String),
+    /// No bearer token (`false`) or a bad one (`true`).
+    Unauthorized {
+        invalid_token: bool,
+    },
+    PayloadTooLarge,
+    UnsupportedMediaType(String),
+    /// The store does not answer (readiness probe).
+    Unavailable,
+    /// A failure that is not the client's: logged, never shown.
+    Internal(String),
+}
+
+impl ApiError {
+    /// HTTP.md "Errors": the status of every error, in one place.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Rule(e) => status_of_code(e.code()),
+            ApiError::Stale => StatusCode::PRECONDITION_FAILED,
+            ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The problem body (internal errors get theirs from the request
+    /// middleware, which knows the request id).
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        match self {
+            ApiError::Rule(e) => {
+                let mut p = Problem::new(e.code().into(), status, e.to_string());
+                if let CasiaError::NotHandledByCasia { message } = e {
+                    p.detail.clone_from(message);
+                }
+                p.field = e.field().map(str::to_owned);
+                if matches!(
+                    e,
+                    CasiaError::MissingComplementaryData { .. }
+                        | CasiaError::MissingRequiredDocuments { .. }
+                ) {
+                    p.fields = Some(e.fields().into_iter().map(str::to_owned).collect());
+                }
+                p.reason = e.reason().map(|r| r.as_str().to_owned());
+                p.index = match e {
+                    CasiaError::AttachmentRejected { index, .. }
+                    | CasiaError::DuplicateAttachment { index } => Some(*index),
+                    _ => None,
+                };
+                p
+            }
+            ApiError::Stale => Problem::new(
+                ProblemCode::VersionConflict,
+                status,
+                "the case is no longer at the version given in If-Match",
+            ),
+            ApiError::Malformed(detail) => {
+                Problem::new(ProblemCode::MalformedRequest, status, detail.clone())
+            }
+            ApiError::Unauthorized { invalid_token } => Problem::new(
+                ProblemCode::Unauthorized,
+                status,
+                if *invalid_token {
+                    "the bearer token is invalid or expired"
+                } else {
+                    "a bearer token is required"
+                },
+            ),
+            ApiError::PayloadTooLarge => Problem::for_status(status),
+            ApiError::UnsupportedMediaType(detail) => {
+                Problem::new(ProblemCode::UnsupportedMediaType, status, detail.clone())
+            }
+            ApiError::Unavailable => Problem::new(
+                ProblemCode::Unavailable,
+                status,
+                "the database does not answer",
+            ),
+            ApiError::Internal(_) => Problem::new(ProblemCode::Internal, status, "internal error"),
+        }
+    }
+
+    /// A service error; a store failure becomes an internal error.
+    pub fn from_service(e: ServiceError) -> ApiError {
+        match e {
+            ServiceError::Rule(rule) => ApiError::Rule(rule),
+            ServiceError::Store(store) => ApiError::Internal(store.to_string()),
+        }
+    }
+
+    /// A service error for a command sent with `If-Match`: a version
+    /// conflict is then a failed precondition (HTTP.md: stale → 412).
+    pub fn from_conditional(e: ServiceError) -> ApiError {
+        match e {
+            ServiceError::Rule(CasiaError::VersionConflict) => ApiError::Stale,
+            other => ApiError::from_service(other),
+        }
+    }
+}
+
+impl From<CasiaError> for ApiError {
+    fn from(e: CasiaError) -> ApiError {
+        ApiError::Rule(e)
+    }
+}
+
+/// DOMAIN.md codes → statuses (HTTP.md "Errors").
+pub fn status_of_code(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::CaseClosed
+        | ErrorCode::TransitionNotAllowed
+        | ErrorCode::DuplicateAttachment
+        | ErrorCode::DeadlineNotReached
+        | ErrorCode::SurveyNotAllowed
+        | ErrorCode::SurveyAlreadySubmitted
+        | ErrorCode::SurveyWindowClosed
+        | ErrorCode::VersionConflict => StatusCode::CONFLICT,
+        ErrorCode::InvalidField
+        | ErrorCode::InvalidClassification
+        | ErrorCode::NotHandledByCasia
+        | ErrorCode::InvalidComplementaryData
+        | ErrorCode::MissingComplementaryData
+        | ErrorCode::MissingRequiredDocuments
+        | ErrorCode::AttachmentRejected
+        | ErrorCode::InvalidQuery => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+/// Marks a 500 response with what went wrong, for the request middleware to
+/// log under the request id; never serialised.
+#[derive(Debug, Clone)]
+pub struct InternalDetail(pub String);
+
+/// Builds a problem response.
+pub fn problem_response(problem: &Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(problem).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = (status, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = self {
+            // The request middleware logs the detail and writes the body.
+            let mut r = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            r.extensions_mut().insert(InternalDetail(detail));
+            return r;
+        }
+        let mut response = problem_response(&self.problem());
+        if let ApiError::Unauthorized { invalid_token } = self {
+            let challenge = if invalid_token {
+                "Bearer realm=\"casia\", error=\"invalid_token\""
+            } else {
+                "Bearer realm=\"casia\""
+            };
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_domain_code_maps_to_a_client_error_and_round_trips() {
+        for code in ErrorCode::ALL {
+            let status = status_of_code(code);
+            assert!(status.is_client_error(), "{code}");
+            let p: ProblemCode = code.into();
+            assert_eq!(p.as_str(), code.as_str());
+            assert_eq!(
+                serde_json::to_value(p).expect("json"),
+                serde_json::Value::String(code.as_str().to_owned())
+            );
+        }
+    }
+
+    #[test]
+    fn statuses_are_those_of_http_md() {
+        use ErrorCode as C;
+        let expected = [
+            (C::NotFound, 404),
+            (C::Forbidden, 403),
+            (C::CaseClosed, 409),
+            (C::TransitionNotAllowed, 409),
+            (C::InvalidField, 422),
+            (C::InvalidClassification, 422),
+            (C::NotHandledByCasia, 422),
+            (C::InvalidComplementaryData, 422),
+            (C::MissingComplementaryData, 422),
+            (C::MissingRequiredDocuments, 422),
+            (C::AttachmentRejected, 422),
+            (C::DuplicateAttachment, 409),
+            (C::InvalidQuery, 422),
+            (C::DeadlineNotReached, 409),
+            (C::SurveyNotAllowed, 409),
+            (C::SurveyAlreadySubmitted, 409),
+            (C::SurveyWindowClosed, 409),
+            (C::VersionConflict, 409),
+        ];
+        assert_eq!(expected.len(), ErrorCode::ALL.len());
+        for (code, status) in expected {
+            assert_eq!(status_of_code(code).as_u16(), status, "{code}");
+        }
+        let p = ApiError::Rule(CasiaError::DeadlineNotReached).problem();
+        assert_eq!((p.status, p.code), (409, ProblemCode::DeadlineNotReached));
+        assert_eq!(ApiError::Stale.status().as_u16(), 412);
+        assert_eq!(ApiError::Stale.problem().code, ProblemCode::VersionConflict);
+        assert_eq!(ApiError::Malformed(String::new()).status().as_u16(), 400);
+        assert_eq!(ApiError::PayloadTooLarge.status().as_u16(), 413);
+        assert_eq!(
+            ApiError::Unauthorized {
+                invalid_token: false
+            }
+            .status()
+            .as_u16(),
+            401
+        );
+        assert_eq!(ApiError::Internal("x".into()).status().as_u16(), 500);
+    }
+
+    #[test]
+    fn http_codes_serialise_as_their_wire_names() {
+        for p in [
+            ProblemCode::MalformedRequest,
+            ProblemCode::Unauthorized,
+            ProblemCode::PayloadTooLarge,
+            ProblemCode::UnsupportedMediaType,
+            ProblemCode::MethodNotAllowed,
+            ProblemCode::RequestTimeout,
+            ProblemCode::Unavailable,
+            ProblemCode::Internal,
+        ] {
+            assert_eq!(
+                serde_json::to_value(p).expect("json"),
+                serde_json::Value::String(p.as_str().to_owned())
+            );
+        }
+    }
+}

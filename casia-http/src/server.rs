@@ -1,0 +1,274 @@
+//! What the `casia` subcommands do (HTTP.md "Running it", "Command line"):
+//! assemble the rules from files or defaults, open the store, and serve,
+//! sweep or mint a token. `main.rs` only parses flags and calls these.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use casia_core::attachment::AttachmentLimits;
+use casia_core::calendar::HolidayCalendar;
+use casia_core::catalog::Catalog;
+use casia_core::ports::SystemClock;
+use casia_core::receipt::ReceiptKey;
+use casia_core::{Actor, CaseRules, CaseService, SweepReport};
+use std::io::Write as _;
+
+use crate::app::app;
+use crate::auth::{Authenticator, Claims, MintError};
+use crate::secret::{Secret, SecretError, SecretSource};
+use crate::state::AppState;
+use crate::store::{self, Database, StoreOpenError};
+
+/// Why a subcommand could not do its work.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreOpenError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("catalog {path}: {detail}")]
+    Catalog { path: PathBuf, detail: String },
+    #[error("calendar {path}: {detail}")]
+    Calendar { path: PathBuf, detail: String },
+    #[error("cannot listen on {addr}: {detail}")]
+    Listen { addr: String, detail: String },
+    #[error("the server stopped: {0}")]
+    Serve(String),
+    #[error("the sweep failed: {0}")]
+    Sweep(String),
+    #[error(transparent)]
+    Mint(#[from] MintError),
+}
+
+/// Where rules come from: files, or the shipped defaults.
+#[derive(Debug, Clone, Default)]
+pub struct RuleFiles {
+    pub catalog: Option<PathBuf>,
+    pub calendar: Option<PathBuf>,
+    pub limits: AttachmentLimits,
+}
+
+impl RuleFiles {
+    /// Loads the catalog and calendar (defaults when no file is given).
+    pub fn load(&self, receipt_key: ReceiptKey) -> Result<CaseRules, StartError> {
+        let catalog = match &self.catalog {
+            None => Catalog::default_catalog(),
+            Some(path) => {
+                let text = read(path).map_err(|detail| StartError::Catalog {
+                    path: path.clone(),
+                    detail,
+                })?;
+                Catalog::from_json(&text).map_err(|e| StartError::Catalog {
+                    path: path.clone(),
+                    detail: e.to_string(),
+                })?
+            }
+        };
+        let calendar = match &self.calendar {
+            None => HolidayCalendar::default_calendar(),
+            Some(path) => {
+                let text = read(path).map_err(|detail| StartError::Calendar {
+                    path: path.clone(),
+                    detail,
+                })?;
+                HolidayCalendar::from_json(&text).map_err(|e| StartError::Calendar {
+                    path: path.clone(),
+                    detail: e.to_string(),
+                })?
+            }
+        };
+        Ok(CaseRules {
+            catalog,
+            calendar,
+            limits: self.limits,
+            receipt_key,
+        })
+    }
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| e.to_string())
+}
+
+/// The database and where its development secret is kept.
+#[derive(Debug, Clone)]
+pub struct DatabaseChoice {
+    pub url: String,
+    /// Overrides the secret file beside the database.
+    pub secret_file: Option<PathBuf>,
+}
+
+impl DatabaseChoice {
+    pub fn database(&self) -> Result<Database, StartError> {
+        Ok(Database::parse(&self.url)?)
+    }
+
+    pub fn secret_path(&self, db: &Database) -> PathBuf {
+        self.secret_file.clone().unwrap_or_else(|| db.secret_path())
+    }
+}
+
+fn env_secret() -> Option<String> {
+    std::env::var("CASIA_JWT_SECRET")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+/// Everything `casia serve` is configured with.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub listen: String,
+    pub database: DatabaseChoice,
+    pub rules: RuleFiles,
+    pub smtp: Option<String>,
+    /// `None`: no periodic sweep.
+    pub sweep_interval: Option<Duration>,
+    pub request_timeout: Duration,
+}
+
+/// Serves until `shutdown` resolves; prints `casia listening on http://ADDR`
+/// once the socket is bound.
+pub async fn serve(
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let db = options.database.database()?;
+    let secret_path = options.database.secret_path(&db);
+    let (secret, source) = Secret::for_serve(env_secret().as_deref(), &secret_path)?;
+    match &source {
+        SecretSource::Environment => tracing::info!("signing secret from CASIA_JWT_SECRET"),
+        SecretSource::File(p) => {
+            tracing::info!(file = %p.display(), "signing secret read from file");
+        }
+        SecretSource::Generated(p) => {
+            tracing::warn!(file = %p.display(), "no CASIA_JWT_SECRET: generated a development signing secret");
+        }
+    }
+    let rules = options.rules.load(secret.receipt_key())?;
+    let stores = store::open(&db).await?;
+    tracing::info!(database = %db.display_name(), "store open, migrations applied");
+    if let Some(smtp) = &options.smtp {
+        tracing::warn!(
+            relay = %redact_url(smtp),
+            "SMTP delivery is not part of this build: notifications stay in the outbox (see casia_outbox_backlog)"
+        );
+    }
+    let service = CaseService::new(
+        stores.repository.clone(),
+        Arc::new(SystemClock),
+        Arc::new(rules),
+    );
+    let state = AppState::with_timeout(
+        service.clone(),
+        stores.outbox.clone(),
+        Authenticator::hs256(&secret.jwt_key()),
+        options.request_timeout,
+    );
+    drop(secret);
+    let listener = tokio::net::TcpListener::bind(&options.listen)
+        .await
+        .map_err(|e| StartError::Listen {
+            addr: options.listen.clone(),
+            detail: e.to_string(),
+        })?;
+    let addr: SocketAddr = listener.local_addr().map_err(|e| StartError::Listen {
+        addr: options.listen.clone(),
+        detail: e.to_string(),
+    })?;
+    println!("casia listening on http://{addr}");
+    let _ = std::io::stdout().flush();
+    tracing::info!(%addr, "listening");
+    let sweeper = options
+        .sweep_interval
+        .map(|every| tokio::spawn(sweep_periodically(service, every)));
+    let result = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| StartError::Serve(e.to_string()));
+    if let Some(task) = sweeper {
+        task.abort();
+    }
+    tracing::info!("stopped");
+    result
+}
+
+/// The background deadline sweep (HTTP.md: `serve` sweeps periodically).
+/// Safe alongside other instances: the core's sweep is idempotent.
+async fn sweep_periodically(service: CaseService, every: Duration) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match service.sweep().await {
+            Ok(r) if r.closed.is_empty() && r.reminded.is_empty() => {}
+            Ok(r) => tracing::info!(
+                closed = r.closed.len(),
+                reminded = r.reminded.len(),
+                "sweep"
+            ),
+            Err(e) => tracing::error!(error = %e, "sweep failed"),
+        }
+    }
+}
+
+/// Hides credentials in a URL for logs.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// `casia migrate`.
+pub async fn migrate(database: &DatabaseChoice) -> Result<String, StartError> {
+    let db = database.database()?;
+    match store::migrate(&db).await? {
+        store::Migrated::NothingToDo => Ok(format!(
+            "{}: nothing to migrate (the memory store keeps no schema)",
+            db.display_name()
+        )),
+        store::Migrated::UpToDate => Ok(format!("{}: schema up to date", db.display_name())),
+    }
+}
+
+/// `casia sweep`: one sweep as the system actor.
+pub async fn sweep_once(
+    database: &DatabaseChoice,
+    rules: &RuleFiles,
+) -> Result<SweepReport, StartError> {
+    let db = database.database()?;
+    // The sweep issues no receipts; the key matters only for consistency.
+    let key = match Secret::existing(env_secret().as_deref(), &database.secret_path(&db)) {
+        Ok(s) => s.receipt_key(),
+        Err(_) => Secret::generate()?.receipt_key(),
+    };
+    let stores = store::open(&db).await?;
+    let service = CaseService::new(
+        stores.repository,
+        Arc::new(SystemClock),
+        Arc::new(rules.load(key)?),
+    );
+    service
+        .sweep()
+        .await
+        .map_err(|e| StartError::Sweep(e.to_string()))
+}
+
+/// `casia token`: a signed token for `actor`, valid for `ttl`.
+pub fn mint_token(
+    database: &DatabaseChoice,
+    actor: &Actor,
+    ttl: Duration,
+) -> Result<String, StartError> {
+    let db = database.database()?;
+    let secret = Secret::existing(env_secret().as_deref(), &database.secret_path(&db))?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let claims = Claims::for_actor(actor, now, ttl.as_secs());
+    Ok(Authenticator::hs256(&secret.jwt_key()).mint(&claims)?)
+}

@@ -1,0 +1,86 @@
+//! What every handler shares: the case service, the outbox (metrics), the
+//! token checker, the metrics registry and the HTTP limits.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use casia_core::CaseService;
+use casia_core::ports::Outbox;
+
+use crate::auth::Authenticator;
+use crate::metrics::Metrics;
+
+/// Room for the multipart framing and the JSON part beyond the attachment
+/// bytes (HTTP.md "Errors": the request limit is `max_total_bytes` + 1 MiB).
+pub const BODY_OVERHEAD_BYTES: u64 = 1024 * 1024;
+
+/// How long one request may take before it is answered 503 by default.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    service: CaseService,
+    outbox: Arc<dyn Outbox>,
+    auth: Authenticator,
+    metrics: Metrics,
+    request_timeout: Duration,
+}
+
+impl AppState {
+    pub fn new(service: CaseService, outbox: Arc<dyn Outbox>, auth: Authenticator) -> AppState {
+        AppState::with_timeout(service, outbox, auth, DEFAULT_REQUEST_TIMEOUT)
+    }
+
+    pub fn with_timeout(
+        service: CaseService,
+        outbox: Arc<dyn Outbox>,
+        auth: Authenticator,
+        request_timeout: Duration,
+    ) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                service,
+                outbox,
+                auth,
+                metrics: Metrics::default(),
+                request_timeout,
+            }),
+        }
+    }
+
+    pub fn service(&self) -> &CaseService {
+        &self.inner.service
+    }
+
+    pub fn outbox(&self) -> &Arc<dyn Outbox> {
+        &self.inner.outbox
+    }
+
+    pub fn auth(&self) -> &Authenticator {
+        &self.inner.auth
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        self.inner.request_timeout
+    }
+
+    /// The request body limit, derived from the attachment limits.
+    pub fn body_limit(&self) -> usize {
+        let total = self
+            .inner
+            .service
+            .rules()
+            .limits
+            .max_total_bytes
+            .saturating_add(BODY_OVERHEAD_BYTES);
+        usize::try_from(total).unwrap_or(usize::MAX)
+    }
+}

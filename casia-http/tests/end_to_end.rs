@@ -1,0 +1,646 @@
+//! The real `casia` binary over real HTTP: `serve` on 127.0.0.1:0 with a
+//! SQLite database in a temporary directory, tokens from `casia token` (which
+//! reads the development secret `serve` created), and one case taken
+//! through its whole life. The client is a few lines of HTTP/1.1 over a
+//! `TcpStream`, so the test needs no HTTP client crate.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_casia");
+
+/// A SQLite file in the test's temporary working directory.
+const E2E_DATABASE: &str = "sqlite:casia.db?mode=rwc";
+
+/// A `casia` command in `dir` with no CASIA_* variables inherited.
+fn casia(dir: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CASIA_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+/// Kills the server if the test fails before stopping it.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &Path) -> Server {
+    let log = std::fs::File::create(dir.join("server.log")).expect("log file");
+    let mut child = casia(dir)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            E2E_DATABASE,
+            "--sweep-interval",
+            "1",
+        ])
+        .env("CASIA_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("spawn casia serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the listening line");
+    let addr = line
+        .trim()
+        .strip_prefix("casia listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    Server { child, addr }
+}
+
+fn mint(dir: &Path, args: &[&str]) -> String {
+    let out = casia(dir)
+        .arg("token")
+        .args(args)
+        .args(["--database", E2E_DATABASE])
+        .output()
+        .expect("casia token");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned()
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+fn decode_chunked(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(end) = raw.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size_text = String::from_utf8_lossy(&raw[..end]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("0").trim(), 16)
+            .expect("chunk size");
+        raw = &raw[end + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&raw[..size]);
+        raw = &raw[size + 2..];
+    }
+}
+
+/// One HTTP/1.1 request with `Connection: close`.
+fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).expect("write head");
+    stream.write_all(body).expect("write body");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read reply");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let rest = &raw[split + 4..];
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    let body = if chunked {
+        decode_chunked(rest)
+    } else {
+        rest.to_vec()
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+fn json_call(addr: &str, method: &str, path: &str, token: &str, body: &Value) -> Reply {
+    let auth = bearer(token);
+    http(
+        addr,
+        method,
+        path,
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        body.to_string().as_bytes(),
+    )
+}
+
+fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "e2e-boundary-31337";
+    let mut body = Vec::new();
+    for (name, file, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        let disposition = match file {
+            Some(f) => format!("form-data; name=\"{name}\"; filename=\"{f}\""),
+            None => format!("form-data; name=\"{name}\""),
+        };
+        body.extend_from_slice(format!("Content-Disposition: {disposition}\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+fn multipart_call(
+    addr: &str,
+    path: &str,
+    token: &str,
+    parts: &[(&str, Option<&str>, &[u8])],
+) -> Reply {
+    let (ct, body) = multipart(parts);
+    let auth = bearer(token);
+    http(
+        addr,
+        "POST",
+        path,
+        &[("Authorization", &auth), ("Content-Type", &ct)],
+        &body,
+    )
+}
+
+const TA1_PDF: &[u8] = b"%PDF-1.4\n% modelo TA.1\n1 0 obj << >> endobj\n%%EOF\n";
+const DNI_TXT: &[u8] = b"DNI 12345678Z - copia\n";
+const REPLY_PDF: &[u8] = b"%PDF-1.4\n% TA.1 firmado\n%%EOF\n";
+
+#[test]
+fn a_case_lives_its_whole_life_over_real_http() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = start(dir.path());
+    let addr = server.addr.clone();
+    assert!(addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"));
+
+    // The development secret was kept beside the database, private.
+    assert!(
+        dir.path().join("casia.db").exists(),
+        "serve created the SQLite file"
+    );
+    let secret_file = dir.path().join("casia.db.secret");
+    let secret = std::fs::read_to_string(&secret_file).expect("secret file");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&secret_file)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    assert_eq!(http(&addr, "GET", "/healthz", &[], b"").status, 200);
+    assert_eq!(http(&addr, "GET", "/readyz", &[], b"").status, 200);
+    let doc = http(&addr, "GET", "/openapi.json", &[], b"");
+    assert_eq!(doc.json()["openapi"], "3.1.0");
+
+    let user = mint(
+        dir.path(),
+        &[
+            "--role",
+            "user",
+            "--authorization",
+            "A1",
+            "--user",
+            "u1",
+            "--province",
+            "28",
+        ],
+    );
+    let processor = mint(
+        dir.path(),
+        &["--role", "processor", "--processor", "P1", "--office", "28"],
+    );
+    let system = mint(dir.path(), &["--role", "system"]);
+
+    // Submit with files.
+    let case = json!({
+        "case_type": "procedure", "materia": "afiliacion", "category": "altas", "subcategory": "nss",
+        "affects_current_period": true,
+        "title": "Solicitud de NSS para trabajador nuevo",
+        "description": "Alta de un trabajador que no tiene número de afiliación.",
+        "complementary_data": {"nif": "12345678Z"},
+        "attachments": [
+            {"part": "ta1", "document_type": "ta1", "title": "Modelo TA.1"},
+            {"part": "dni", "document_type": "identity", "title": "DNI"}
+        ]
+    })
+    .to_string();
+    let r = multipart_call(
+        &addr,
+        "/v1/cases",
+        &user,
+        &[
+            ("case", None, case.as_bytes()),
+            ("ta1", Some("ta1.pdf"), TA1_PDF),
+            ("dni", Some("dni.txt"), DNI_TXT),
+        ],
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let created = r.json();
+    let number = created["number"].as_str().expect("number").to_owned();
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/v1/cases/{number}").as_str())
+    );
+    let code = created["receipt"]["verification_code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let shas: Vec<String> = created["attachments"]
+        .as_array()
+        .expect("attachments")
+        .iter()
+        .map(|a| a["sha256"].as_str().expect("sha").to_owned())
+        .collect();
+    assert_eq!(shas.len(), 2);
+    let base = format!("/v1/cases/{number}");
+    let user_auth = bearer(&user);
+
+    // Search.
+    let r = http(
+        &addr,
+        "GET",
+        "/v1/cases?status=open",
+        &[("Authorization", &user_auth)],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["items"][0]["number"], number.as_str());
+
+    // The receipt as a PDF, and its verification without a token.
+    let r = http(
+        &addr,
+        "GET",
+        &format!("{base}/receipt"),
+        &[("Authorization", &user_auth), ("Accept", "application/pdf")],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/pdf"));
+    assert!(r.body.starts_with(b"%PDF-1.4") && r.body.ends_with(b"%%EOF\n"));
+    let pdf = String::from_utf8_lossy(&r.body);
+    assert!(pdf.contains(&number) && pdf.contains(&code));
+    for sha in &shas {
+        assert!(pdf.contains(sha.as_str()));
+    }
+    let r = http(&addr, "GET", &format!("/v1/receipts/{code}"), &[], b"");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["number"], number.as_str());
+    let r = http(
+        &addr,
+        "GET",
+        "/v1/receipts/AAAA-AAAA-AAAA-AAAA-AAAA",
+        &[],
+        b"",
+    );
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+
+    // Assign at the version just read, then request information.
+    let proc_auth = bearer(&processor);
+    let r = http(
+        &addr,
+        "POST",
+        &format!("{base}/assign"),
+        &[("Authorization", &proc_auth), ("If-Match", "\"1\"")],
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["substatus"], "assigned");
+    assert_eq!(r.header("etag"), Some("\"2\""));
+    let r = json_call(
+        &addr,
+        "POST",
+        &format!("{base}/request-information"),
+        &processor,
+        &json!({"observation": "Aporte el modelo TA.1 firmado por la empresa."}),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["substatus"], "information_requested");
+    assert!(r.json()["deadline"].is_string());
+
+    // The user answers with a document.
+    let meta = json!({"comment": "Adjunto el TA.1 firmado.",
+                      "attachments": [{"part": "firmado", "document_type": "ta1", "title": "TA.1 firmado"}]})
+    .to_string();
+    let r = multipart_call(
+        &addr,
+        &format!("{base}/documentation"),
+        &user,
+        &[
+            ("meta", None, meta.as_bytes()),
+            ("firmado", Some("ta1-firmado.pdf"), REPLY_PDF),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["substatus"], "assigned");
+    assert_eq!(r.json()["attachments"].as_array().map(Vec::len), Some(3));
+
+    // The processor downloads it.
+    let r = http(
+        &addr,
+        "GET",
+        &format!("{base}/attachments/3"),
+        &[("Authorization", &proc_auth)],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, REPLY_PDF);
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert!(
+        r.header("content-disposition")
+            .is_some_and(|d| d.starts_with("attachment;"))
+    );
+
+    // Resolve, then the survey.
+    let r = json_call(
+        &addr,
+        "POST",
+        &format!("{base}/resolve"),
+        &processor,
+        &json!({"resolution": "Se ha asignado el número de la Seguridad Social."}),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["substatus"], "resolved");
+    let r = json_call(
+        &addr,
+        "POST",
+        &format!("{base}/survey"),
+        &user,
+        &json!({"rating": 5, "comment": "Rápido y claro"}),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["survey"]["rating"], 5);
+    let r = json_call(&addr, "POST", &format!("{base}/cancel"), &user, &json!({}));
+    assert_eq!(r.status, 409);
+    assert_eq!(r.json()["code"], "case_closed");
+
+    let r = http(
+        &addr,
+        "GET",
+        &format!("{base}/history"),
+        &[("Authorization", &user_auth)],
+        b"",
+    );
+    let events: Vec<String> = r.json()["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["event"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "submitted",
+            "assigned",
+            "information_requested",
+            "documentation_added",
+            "resolved",
+            "survey_submitted"
+        ]
+    );
+
+    // The system's sweep finds nothing left to close.
+    let r = json_call(&addr, "POST", "/v1/sweep", &system, &json!({}));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["closed"], json!([]));
+
+    let r = http(&addr, "GET", "/metrics", &[], b"");
+    let metrics = String::from_utf8_lossy(&r.body).into_owned();
+    assert!(metrics.contains(
+        "casia_http_requests_total{method=\"POST\",route=\"/v1/cases\",status=\"201\"} 1"
+    ));
+    assert!(metrics.contains("casia_cases{status=\"closed\",substatus=\"resolved\"} 1"));
+    assert!(metrics.contains("casia_outbox_backlog 3"));
+
+    // Graceful shutdown on SIGTERM.
+    let mut server = server;
+    let pid = server.child.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = server.child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status:?}");
+    let log = std::fs::read_to_string(dir.path().join("server.log")).expect("log");
+    assert!(log.contains("listening"));
+    assert!(
+        !log.contains(secret.trim()),
+        "the secret never appears in logs"
+    );
+    assert!(!log.contains(&code), "receipt codes never appear in logs");
+}
+
+#[test]
+fn the_other_subcommands_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = casia(dir.path())
+        .args(["migrate", "--database", "memory"])
+        .output()
+        .expect("migrate");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to migrate"));
+    let out = casia(dir.path())
+        .args(["migrate", "--database", "sqlite:m.db?mode=rwc"])
+        .output()
+        .expect("migrate sqlite");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("schema up to date"));
+    assert!(dir.path().join("m.db").exists());
+
+    let out = casia(dir.path())
+        .args(["sweep", "--database", "memory"])
+        .output()
+        .expect("sweep");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("closed: 0") && text.contains("reminded: 0"));
+
+    // No secret yet: `token` says how to get one.
+    let out = casia(dir.path())
+        .args(["token", "--role", "system", "--database", "memory"])
+        .output()
+        .expect("token");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CASIA_JWT_SECRET"));
+
+    // With a configured secret, a token; a user token needs its ids.
+    let out = casia(dir.path())
+        .args(["token", "--role", "system", "--database", "memory"])
+        .env("CASIA_JWT_SECRET", "an-operator-configured-secret-0123")
+        .output()
+        .expect("token");
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .split('.')
+            .count(),
+        3
+    );
+    let out = casia(dir.path())
+        .args([
+            "token",
+            "--role",
+            "user",
+            "--user",
+            "u1",
+            "--database",
+            "memory",
+        ])
+        .env("CASIA_JWT_SECRET", "an-operator-configured-secret-0123")
+        .output()
+        .expect("token");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--authorization"));
+
+    let out = casia(dir.path())
+        .args([
+            "serve",
+            "--database",
+            "mysql://nowhere",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .expect("serve");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
+}
+
+#[test]
+fn conformance_and_catalog_check_report_and_exit_as_documented() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .current_dir(&root)
+            .args(args)
+            .output()
+            .expect("casia runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, stdout) = run(&["conformance", "../shared/conformance", "--store", "memory"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("ok ")).count(), 5);
+    assert_eq!(stdout.lines().last(), Some("5 passed, 0 failed"));
+
+    let (code, stdout) = run(&[
+        "conformance",
+        "casia-conformance/tests/fixtures",
+        "--store",
+        "sqlite::memory:",
+    ]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "FAILED deliberately wrong: deadline expected a day early: step 3: expected deadline"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(stdout.lines().last(), Some("0 passed, 3 failed"));
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"document_types": [], "case_types": [{"code": "inquiry", "materias": [{"code": "Bad", "label": "", "categories": []}]}]}"#)
+        .expect("write");
+    let (code, stdout) = run(&["catalog", "check", bad.to_str().expect("utf-8 path")]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("$.case_types[0].materias[0].code"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("$.case_types[0].materias[0].label"),
+        "{stdout}"
+    );
+    let (code, stdout) = run(&["catalog", "check", "casia-core/data/default_catalog.json"]);
+    assert_eq!(code, Some(0), "{stdout}");
+}
