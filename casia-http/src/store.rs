@@ -186,6 +186,52 @@ pub async fn migrate(db: &Database) -> Result<Migrated, StoreOpenError> {
     }
 }
 
+/// A fresh, empty, migrated store per scenario for `casia conformance
+/// --store URL` (CONFORMANCE.md "Each scenario starts from an empty store"):
+/// `sqlite::memory:` gives a private in-memory database each time,
+/// `postgres://…` a new schema, dropped when the next scenario starts and
+/// after the last one ([`FreshSqlStores::finish`]).
+pub struct FreshSqlStores {
+    url: String,
+    last: std::sync::Mutex<Option<SqlStore>>,
+}
+
+impl FreshSqlStores {
+    pub fn new(url: &str) -> FreshSqlStores {
+        FreshSqlStores {
+            url: url.to_owned(),
+            last: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Drops the last scenario's schema (PostgreSQL) or database.
+    pub async fn finish(&self) {
+        let last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(store) = last {
+            store.drop_fresh().await;
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl casia_conformance::StoreFactory for FreshSqlStores {
+    async fn fresh_store(&self) -> Result<Arc<dyn CaseRepository>, String> {
+        self.finish().await;
+        let store = SqlStore::connect_fresh(&self.url)
+            .await
+            .map_err(|e| format!("{}: {e}", redact(&self.url)))?;
+        *self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(store.clone());
+        Ok(Arc::new(store))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,51 +276,5 @@ mod tests {
                 .contains("cannot open sqlite:/nonexistent-dir/x.db"),
             "{err}"
         );
-    }
-}
-
-/// A fresh, empty, migrated store per scenario for `casia conformance
-/// --store URL` (CONFORMANCE.md "Each scenario starts from an empty store"):
-/// `sqlite::memory:` gives a private in-memory database each time,
-/// `postgres://…` a new schema, dropped when the next scenario starts and
-/// after the last one ([`FreshSqlStores::finish`]).
-pub struct FreshSqlStores {
-    url: String,
-    last: std::sync::Mutex<Option<SqlStore>>,
-}
-
-impl FreshSqlStores {
-    pub fn new(url: &str) -> FreshSqlStores {
-        FreshSqlStores {
-            url: url.to_owned(),
-            last: std::sync::Mutex::new(None),
-        }
-    }
-
-    /// Drops the last scenario's schema (PostgreSQL) or database.
-    pub async fn finish(&self) {
-        let last = self
-            .last
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        if let Some(store) = last {
-            store.drop_fresh().await;
-        }
-    }
-}
-
-#[async_trait::async_trait]
-impl casia_conformance::StoreFactory for FreshSqlStores {
-    async fn fresh_store(&self) -> Result<Arc<dyn CaseRepository>, String> {
-        self.finish().await;
-        let store = SqlStore::connect_fresh(&self.url)
-            .await
-            .map_err(|e| format!("{}: {e}", redact(&self.url)))?;
-        *self
-            .last
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(store.clone());
-        Ok(Arc::new(store))
     }
 }
