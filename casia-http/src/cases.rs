@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{FromRequest, RawQuery, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use casia_core::case::Case;
@@ -22,7 +22,7 @@ use crate::dto::{
     SurveyBody, TransferBody,
 };
 use crate::extract::{
-    ApiPath, ApiQuery, BodyKind, IfMatch, JsonBody, attachments_from_parts, body_kind, case_number,
+    ApiPath, BodyKind, IfMatch, JsonBody, attachments_from_parts, body_kind, case_number,
     parse_json, read_multipart,
 };
 use crate::problem::{ApiError, Problem};
@@ -155,19 +155,9 @@ pub struct SearchQuery {
 pub async fn search(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    ApiQuery(q): ApiQuery<SearchQuery>,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<SearchPage>, ApiError> {
-    let input = SearchInput {
-        status: q.status,
-        from: q.from,
-        to: q.to,
-        substatus: q.substatus,
-        case_type: q.case_type,
-        materia: q.materia,
-        created_by: q.created_by,
-        limit: q.limit,
-        cursor: q.cursor,
-    };
+    let input = search_input(query.as_deref().unwrap_or(""))?;
     let page = state
         .service()
         .search(&actor, &input)
@@ -177,6 +167,25 @@ pub async fn search(
         items: page.items.iter().map(CaseView::from).collect(),
         next_cursor: page.next_cursor,
     }))
+}
+
+/// Parses the query string of `GET /v1/cases` into the core's search input
+/// (unknown parameters are ignored; a malformed string is 400). The rules
+/// of §7 are the core's: this only translates.
+pub fn search_input(query: &str) -> Result<SearchInput, ApiError> {
+    let q: SearchQuery = serde_urlencoded::from_str(query)
+        .map_err(|e| ApiError::Malformed(format!("malformed query: {e}")))?;
+    Ok(SearchInput {
+        status: q.status,
+        from: q.from,
+        to: q.to,
+        substatus: q.substatus,
+        case_type: q.case_type,
+        materia: q.materia,
+        created_by: q.created_by,
+        limit: q.limit,
+        cursor: q.cursor,
+    })
 }
 
 /// A case (option 1). Cases the caller may not see are `not_found`.

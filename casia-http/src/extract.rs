@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartError;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
@@ -103,20 +103,6 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 "this endpoint takes application/json".into(),
             )),
         }
-    }
-}
-
-/// A query string; unknown parameters are ignored.
-#[derive(Debug)]
-pub struct ApiQuery<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        Query::<T>::try_from_uri(&parts.uri)
-            .map(|Query(q)| ApiQuery(q))
-            .map_err(|e| ApiError::Malformed(format!("malformed query: {}", e.body_text())))
     }
 }
 
