@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::case::Case;
 use crate::command::Change;
@@ -12,7 +13,8 @@ use crate::error::StoreError;
 use crate::ids::{AuthorizationId, CaseNumber, OfficeCode};
 use crate::notification::Notification;
 use crate::ports::{
-    AttachmentContentStore, CaseRepository, ContactDirectory, Outbox, OutboxMessage,
+    AttachmentContentStore, CaseRepository, ContactDirectory, DeliveryFailure, DeliveryState,
+    Outbox, OutboxMessage,
 };
 use crate::search::{SearchFilter, in_queue, queue_order, search_order};
 use crate::status::{CaseState, OpenSubstatus};
@@ -32,12 +34,7 @@ impl State {
     fn enqueue(&mut self, notifications: &[Notification]) {
         for n in notifications {
             let id = self.outbox.len() as u64 + 1;
-            self.outbox.push(OutboxMessage {
-                id,
-                notification: n.clone(),
-                delivered: false,
-                attempts: 0,
-            });
+            self.outbox.push(OutboxMessage::new(id, n.clone()));
         }
     }
 }
@@ -221,34 +218,233 @@ impl ContactDirectory for MemoryStore {
     }
 }
 
-#[async_trait]
-impl Outbox for MemoryStore {
-    async fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
-        Ok(self
-            .lock()
-            .outbox
+impl State {
+    fn message(&mut self, id: u64) -> Option<&mut OutboxMessage> {
+        // Ids are 1-based positions in emission order.
+        let index = usize::try_from(id.checked_sub(1)?).ok()?;
+        self.outbox.get_mut(index)
+    }
+
+    fn listed(&self, state: DeliveryState, limit: usize) -> Vec<OutboxMessage> {
+        self.outbox
             .iter()
-            .filter(|m| !m.delivered)
+            .filter(|m| m.state == state)
             .take(limit)
             .cloned()
-            .collect())
+            .collect()
     }
 
-    async fn mark_delivered(&self, id: u64) -> Result<(), StoreError> {
-        if let Some(m) = self.lock().outbox.iter_mut().find(|m| m.id == id) {
-            m.delivered = true;
+    fn count(&self, state: DeliveryState) -> u64 {
+        self.outbox.iter().filter(|m| m.state == state).count() as u64
+    }
+}
+
+#[async_trait]
+impl Outbox for MemoryStore {
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: TimeDelta,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let until = now
+            .checked_add_signed(lease)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let mut s = self.lock();
+        let mut claimed = Vec::new();
+        for m in s.outbox.iter_mut().filter(|m| m.is_claimable(now)) {
+            if claimed.len() == limit {
+                break;
+            }
+            m.held_until = Some(until);
+            m.attempts = m.attempts.saturating_add(1);
+            claimed.push(m.clone());
+        }
+        Ok(claimed)
+    }
+
+    async fn mark_delivered(
+        &self,
+        id: u64,
+        recipient: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        if let Some(m) = s
+            .message(id)
+            .filter(|m| m.state != DeliveryState::Delivered)
+        {
+            m.state = DeliveryState::Delivered;
+            m.recipient = Some(recipient.to_owned());
+            m.delivered_at = Some(at);
+            m.held_until = None;
+            m.next_attempt_at = None;
         }
         Ok(())
     }
 
-    async fn record_failure(&self, id: u64) -> Result<(), StoreError> {
-        if let Some(m) = self.lock().outbox.iter_mut().find(|m| m.id == id) {
-            m.attempts += 1;
+    async fn record_failure(&self, id: u64, failure: &DeliveryFailure) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        if let Some(m) = s.message(id).filter(|m| m.state == DeliveryState::Pending) {
+            m.recipient.clone_from(&failure.recipient);
+            m.last_error = Some(failure.error.clone());
+            m.held_until = None;
+            m.next_attempt_at = failure.retry_at;
+            if failure.retry_at.is_none() {
+                m.state = DeliveryState::Dead;
+            }
         }
         Ok(())
+    }
+
+    async fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
+        Ok(self.lock().listed(DeliveryState::Pending, limit))
+    }
+
+    async fn list_dead(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
+        Ok(self.lock().listed(DeliveryState::Dead, limit))
+    }
+
+    async fn retry(&self, id: u64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let mut s = self.lock();
+        match s.message(id).filter(|m| m.state == DeliveryState::Dead) {
+            Some(m) => {
+                m.state = DeliveryState::Pending;
+                m.attempts = 0;
+                m.next_attempt_at = Some(now);
+                m.held_until = None;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     async fn backlog(&self) -> Result<u64, StoreError> {
-        Ok(self.lock().outbox.iter().filter(|m| !m.delivered).count() as u64)
+        Ok(self.lock().count(DeliveryState::Pending))
+    }
+
+    async fn dead_count(&self) -> Result<u64, StoreError> {
+        Ok(self.lock().count(DeliveryState::Dead))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notification::NotificationKind;
+    use futures_executor::block_on;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().expect("instant")
+    }
+
+    fn store_with(n: u32) -> MemoryStore {
+        let store = MemoryStore::new();
+        let notifications: Vec<Notification> = (1..=n)
+            .map(|i| Notification {
+                kind: NotificationKind::CaseSubmitted,
+                case_number: CaseNumber::new(2026, i).expect("number"),
+                authorization: AuthorizationId::parse("A1").expect("id"),
+                at: at("2026-11-05T09:00:00Z"),
+                deadline: None,
+                text: None,
+            })
+            .collect();
+        store.lock().enqueue(&notifications);
+        store
+    }
+
+    fn failure(retry_at: Option<DateTime<Utc>>) -> DeliveryFailure {
+        DeliveryFailure {
+            recipient: Some("a1@example.es".into()),
+            error: "421 try later".into(),
+            retry_at,
+        }
+    }
+
+    #[test]
+    fn a_claim_holds_messages_for_its_lease_and_counts_an_attempt() {
+        let s = store_with(3);
+        let now = at("2026-11-05T09:00:00Z");
+        let lease = TimeDelta::minutes(10);
+        let first = block_on(s.claim_due(now, 2, lease)).expect("claim");
+        assert_eq!(first.iter().map(|m| m.id).collect::<Vec<_>>(), [1, 2]);
+        assert!(first.iter().all(|m| m.attempts == 1));
+        assert_eq!(first[0].held_until, Some(now + lease));
+        let second = block_on(s.claim_due(now, 10, lease)).expect("claim");
+        assert_eq!(second.iter().map(|m| m.id).collect::<Vec<_>>(), [3]);
+        assert!(
+            block_on(s.claim_due(now, 10, lease))
+                .expect("claim")
+                .is_empty()
+        );
+        // The lease ends (the relay died mid-send): claimable again.
+        let later = now + lease;
+        let again = block_on(s.claim_due(later, 10, lease)).expect("claim");
+        assert_eq!(again.len(), 3);
+        assert_eq!(again[0].attempts, 2);
+        assert_eq!(block_on(s.backlog()).expect("backlog"), 3);
+    }
+
+    #[test]
+    fn failures_back_off_then_die_and_an_operator_retries() {
+        let s = store_with(2);
+        let now = at("2026-11-05T09:00:00Z");
+        let lease = TimeDelta::minutes(10);
+        block_on(s.claim_due(now, 10, lease)).expect("claim");
+        let retry_at = now + TimeDelta::seconds(60);
+        block_on(s.record_failure(1, &failure(Some(retry_at)))).expect("failure");
+        block_on(s.record_failure(2, &failure(None))).expect("failure");
+        let pending = block_on(s.pending(10)).expect("pending");
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].next_attempt_at, Some(retry_at));
+        assert_eq!(pending[0].held_until, None);
+        assert_eq!(pending[0].last_error.as_deref(), Some("421 try later"));
+        assert_eq!(pending[0].recipient.as_deref(), Some("a1@example.es"));
+        // Not before its retry instant, even though no relay holds it.
+        let early = now + TimeDelta::seconds(59);
+        assert!(
+            block_on(s.claim_due(early, 10, lease))
+                .expect("claim")
+                .is_empty()
+        );
+        assert_eq!(
+            block_on(s.claim_due(retry_at, 10, lease)).expect("claim")[0].id,
+            1
+        );
+        assert_eq!(block_on(s.dead_count()).expect("dead"), 1);
+        let dead = block_on(s.list_dead(10)).expect("dead");
+        assert_eq!((dead[0].id, dead[0].state), (2, DeliveryState::Dead));
+        assert_eq!(block_on(s.backlog()).expect("backlog"), 1);
+        // A dead message is not claimed; a retry makes it pending, attempts reset.
+        assert!(!block_on(s.retry(1, now)).expect("retry pending"));
+        assert!(!block_on(s.retry(99, now)).expect("retry unknown"));
+        assert!(block_on(s.retry(2, retry_at)).expect("retry dead"));
+        let revived = block_on(s.pending(10)).expect("pending");
+        assert_eq!(revived[1].id, 2);
+        assert_eq!(revived[1].attempts, 0);
+        assert_eq!(block_on(s.dead_count()).expect("dead"), 0);
+    }
+
+    #[test]
+    fn delivery_is_final() {
+        let s = store_with(1);
+        let now = at("2026-11-05T09:00:00Z");
+        block_on(s.claim_due(now, 10, TimeDelta::minutes(1))).expect("claim");
+        block_on(s.mark_delivered(1, "a1@example.es", now)).expect("delivered");
+        block_on(s.mark_delivered(u64::MAX, "x@example.es", now)).expect("unknown id");
+        // A late failure report of another relay changes nothing.
+        block_on(s.record_failure(1, &failure(None))).expect("failure");
+        let m = &s.outbox_snapshot()[0];
+        assert_eq!(m.state, DeliveryState::Delivered);
+        assert_eq!(m.delivered_at, Some(now));
+        assert_eq!(m.last_error, None);
+        assert_eq!(block_on(s.backlog()).expect("backlog"), 0);
+        let later = now + TimeDelta::hours(1);
+        assert!(
+            block_on(s.claim_due(later, 10, TimeDelta::minutes(1)))
+                .expect("claim")
+                .is_empty()
+        );
     }
 }

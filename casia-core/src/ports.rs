@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::case::Case;
@@ -97,25 +97,137 @@ pub trait ContactDirectory: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// A notification waiting in the outbox, with its delivery state.
+/// Where a notification stands (DOMAIN.md §9: delivered at least once, with
+/// retries): waiting (`pending`), sent (`delivered`), or given up after the
+/// relay's last attempt (`dead`, until an operator retries it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    Dead,
+}
+
+impl DeliveryState {
+    pub const ALL: [DeliveryState; 3] = [
+        DeliveryState::Pending,
+        DeliveryState::Delivered,
+        DeliveryState::Dead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Dead => "dead",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeliveryState> {
+        DeliveryState::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+/// A notification in the outbox, with its delivery state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxMessage {
     /// Increases in emission order.
     pub id: u64,
     pub notification: Notification,
-    pub delivered: bool,
+    pub state: DeliveryState,
+    /// Delivery attempts started since it was written or last retried: a
+    /// claim counts one, so a relay that dies mid-send still uses one up.
     pub attempts: u32,
+    /// Not claimed before this instant (backoff); `None`: due now.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Held by the relay that claimed it until this instant (its lease).
+    pub held_until: Option<DateTime<Utc>>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// The address the last attempt was sent to.
+    pub recipient: Option<String>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+impl OutboxMessage {
+    /// A message as the case write leaves it: pending, due now.
+    pub fn new(id: u64, notification: Notification) -> OutboxMessage {
+        OutboxMessage {
+            id,
+            notification,
+            state: DeliveryState::Pending,
+            attempts: 0,
+            next_attempt_at: None,
+            held_until: None,
+            last_error: None,
+            recipient: None,
+            delivered_at: None,
+        }
+    }
+
+    /// Whether a relay may claim it at `now`: pending, due, and not held.
+    pub fn is_claimable(&self, now: DateTime<Utc>) -> bool {
+        self.state == DeliveryState::Pending
+            && self.next_attempt_at.is_none_or(|t| t <= now)
+            && self.held_until.is_none_or(|t| t <= now)
+    }
+}
+
+/// How one delivery attempt failed, as the relay records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryFailure {
+    /// The address it was sent to (`None` when there was none to send to).
+    pub recipient: Option<String>,
+    pub error: String,
+    /// When to try again; `None`: never (the message is dead).
+    pub retry_at: Option<DateTime<Utc>>,
 }
 
 /// The outbox side a relay uses: notifications are written by the case
-/// writes themselves; a relay claims and marks them.
+/// writes themselves (DOMAIN.md §9); relays claim them, deliver them and
+/// record the outcome. Several relays may share one outbox: a claimed
+/// message is held by its relay until the lease ends.
 #[async_trait]
 pub trait Outbox: Send + Sync {
+    /// Takes up to `limit` messages, oldest first, that are pending, due at
+    /// `now` and held by no relay; holds them until `now + lease` and counts
+    /// an attempt on each. Two concurrent claims never take one message.
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: TimeDelta,
+    ) -> Result<Vec<OutboxMessage>, StoreError>;
+
+    /// Records a successful delivery (also of a dead message whose uncertain
+    /// send did arrive). An unknown id is no error.
+    async fn mark_delivered(
+        &self,
+        id: u64,
+        recipient: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Records a failed attempt on a pending message and releases it: due
+    /// again at `failure.retry_at`, or dead when that is `None`. A message
+    /// already delivered or dead is left as it is.
+    async fn record_failure(&self, id: u64, failure: &DeliveryFailure) -> Result<(), StoreError>;
+
+    /// Pending messages, oldest first (held ones too).
     async fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError>;
-    async fn mark_delivered(&self, id: u64) -> Result<(), StoreError>;
-    async fn record_failure(&self, id: u64) -> Result<(), StoreError>;
-    /// How many notifications wait for delivery (metrics).
+
+    /// Dead messages, oldest first.
+    async fn list_dead(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError>;
+
+    /// Makes a dead message pending again, due at `now`, with its attempts
+    /// reset; `false` when `id` names no dead message.
+    async fn retry(&self, id: u64, now: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// How many notifications wait for delivery (pending; metrics).
     async fn backlog(&self) -> Result<u64, StoreError>;
+
+    /// How many notifications are dead (metrics).
+    async fn dead_count(&self) -> Result<u64, StoreError>;
 }
 
 /// The wall clock.

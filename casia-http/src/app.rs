@@ -27,7 +27,7 @@ use utoipa_axum::routes;
 use crate::metrics::method_label;
 use crate::problem::{ApiError, InternalDetail, PROBLEM_JSON, Problem, problem_response};
 use crate::state::AppState;
-use crate::{cases, operations, receipts};
+use crate::{cases, contacts, operations, receipts};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -41,6 +41,7 @@ use crate::{cases, operations, receipts};
         (name = "cases", description = "Submit, read and search cases"),
         (name = "commands", description = "Commands on a case; each accepts `If-Match`"),
         (name = "receipts", description = "Justificante de Apertura and its verification"),
+        (name = "contacts", description = "The e-mail address notifications go to, per authorization (system)"),
         (name = "service", description = "Catalog, sweep, probes, metrics, this document"),
     )
 )]
@@ -65,6 +66,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::resolve))
         .routes(routes!(receipts::receipt))
         .routes(routes!(receipts::verify))
+        .routes(routes!(contacts::get_contact, contacts::put_contact))
         .routes(routes!(operations::catalog))
         .routes(routes!(operations::sweep))
         .routes(routes!(operations::healthz))

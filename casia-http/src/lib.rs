@@ -5,21 +5,26 @@
 //! it in-process; [`server`] assembles a real one (store, secret, rules) for
 //! `casia serve`. Handlers only translate HTTP into core inputs and back:
 //! every rule is the core's, every error a problem document whose status is
-//! decided in [`problem::ApiError::status`].
+//! decided in [`problem::ApiError::status`]. [`relay`] delivers the
+//! outbox's notifications as e-mail ([`mail`], [`smtp`]).
 #![forbid(unsafe_code)]
 
 pub mod app;
 pub mod auth;
 pub mod cases;
+pub mod contacts;
 pub mod dto;
 pub mod extract;
+pub mod mail;
 pub mod metrics;
 pub mod operations;
 pub mod problem;
 pub mod receipt_pdf;
 pub mod receipts;
+pub mod relay;
 pub mod secret;
 pub mod server;
+pub mod smtp;
 pub mod state;
 pub mod store;
 

@@ -1,6 +1,7 @@
 //! The `casia` binary (HTTP.md "Command line"): `serve`, `migrate`,
-//! `sweep`, `token`, `conformance` and `catalog check`. Flags are parsed
-//! here; the work is in `casia_http::server` and `casia-conformance`.
+//! `sweep`, `token`, `contact`, `outbox`, `conformance` and `catalog
+//! check`. Flags are parsed here; the work is in `casia_http::server` and
+//! `casia-conformance`.
 #![forbid(unsafe_code)]
 
 use std::io::IsTerminal;
@@ -14,7 +15,8 @@ use casia_conformance::{MemoryStoreFactory, run_paths};
 use casia_core::attachment::AttachmentLimits;
 use casia_core::catalog::Catalog;
 use casia_core::{Actor, AuthorizationId, OfficeCode, ProcessorId, ProvinceCode, UserId};
-use casia_http::server::{self, DatabaseChoice, RuleFiles, ServeOptions};
+use casia_http::relay::RelayConfig;
+use casia_http::server::{self, DatabaseChoice, MailOptions, RuleFiles, ServeOptions};
 
 /// The default `--database`: an SQLite file in the working directory.
 const DEFAULT_DATABASE: &str = "sqlite:casia.db?mode=rwc";
@@ -74,6 +76,67 @@ struct LimitArgs {
     max_total_bytes: u64,
 }
 
+/// How `serve` sends notifications (README "Sending e-mail").
+#[derive(Args, Clone)]
+struct MailArgs {
+    /// SMTP relay for notifications: `smtp://host:port` (plain),
+    /// `smtp://host:port?tls=starttls`, `smtps://host:port` (TLS), each
+    /// with an optional `user:password@`. Without it notifications wait in
+    /// the outbox.
+    #[arg(long, env = "CASIA_SMTP_URL")]
+    smtp: Option<String>,
+    /// The From of notification mail, e.g. `CASIA <avisos@example.es>`.
+    #[arg(long, env = "CASIA_MAIL_FROM", default_value = casia_http::mail::DEFAULT_FROM)]
+    mail_from: String,
+    /// Domain of Message-IDs and the EHLO name (default: the From domain).
+    #[arg(long, env = "CASIA_MAIL_DOMAIN")]
+    mail_domain: Option<String>,
+    /// Seconds one message's delivery may take, connection included.
+    #[arg(long, env = "CASIA_SMTP_TIMEOUT", default_value_t = 30)]
+    smtp_timeout: u64,
+    /// PEM file of extra root certificates to trust for the relay's TLS.
+    #[arg(long, env = "CASIA_SMTP_CA_FILE")]
+    smtp_ca_file: Option<PathBuf>,
+    /// Notifications claimed per relay pass.
+    #[arg(long, env = "CASIA_RELAY_BATCH", default_value_t = RelayConfig::default().batch_size)]
+    relay_batch: usize,
+    /// Seconds between relay passes when the outbox is drained.
+    #[arg(long, env = "CASIA_RELAY_INTERVAL", default_value_t = RelayConfig::default().poll_interval.as_secs())]
+    relay_interval: u64,
+    /// Seconds a claimed batch is held by this relay (> batch × timeout).
+    #[arg(long, env = "CASIA_RELAY_LEASE", default_value_t = RelayConfig::default().lease.as_secs())]
+    relay_lease: u64,
+    /// Attempts before a notification is dead.
+    #[arg(long, env = "CASIA_RELAY_MAX_ATTEMPTS", default_value_t = RelayConfig::default().max_attempts)]
+    relay_max_attempts: u32,
+    /// Seconds to wait after the first failed attempt; doubles each time.
+    #[arg(long, env = "CASIA_RELAY_BACKOFF", default_value_t = RelayConfig::default().backoff_base.as_secs())]
+    relay_backoff: u64,
+    /// The longest wait between attempts, seconds.
+    #[arg(long, env = "CASIA_RELAY_BACKOFF_CAP", default_value_t = RelayConfig::default().backoff_cap.as_secs())]
+    relay_backoff_cap: u64,
+}
+
+impl MailArgs {
+    fn options(self) -> MailOptions {
+        MailOptions {
+            smtp: self.smtp.filter(|s| !s.trim().is_empty()),
+            from: self.mail_from,
+            domain: self.mail_domain,
+            timeout: Duration::from_secs(self.smtp_timeout.max(1)),
+            ca_file: self.smtp_ca_file,
+            relay: RelayConfig {
+                batch_size: self.relay_batch,
+                lease: Duration::from_secs(self.relay_lease),
+                max_attempts: self.relay_max_attempts,
+                backoff_base: Duration::from_secs(self.relay_backoff),
+                backoff_cap: Duration::from_secs(self.relay_backoff_cap),
+                poll_interval: Duration::from_secs(self.relay_interval.max(1)),
+            },
+        }
+    }
+}
+
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
 enum RoleArg {
     User,
@@ -94,9 +157,8 @@ enum Cmd {
         rules: RuleArgs,
         #[command(flatten)]
         limits: LimitArgs,
-        /// SMTP relay for notifications, `smtp://host:port`.
-        #[arg(long, env = "CASIA_SMTP_URL")]
-        smtp: Option<String>,
+        #[command(flatten)]
+        mail: MailArgs,
         /// Seconds between background deadline sweeps; 0 disables them.
         #[arg(long, env = "CASIA_SWEEP_INTERVAL", default_value_t = 60)]
         sweep_interval: u64,
@@ -141,6 +203,16 @@ enum Cmd {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// The e-mail address notifications of an authorization go to.
+    Contact {
+        #[command(subcommand)]
+        command: ContactCmd,
+    },
+    /// The notification outbox: list pending or dead ones, retry dead ones.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCmd,
+    },
     /// Run conformance scenario files or folders (CONFORMANCE.md).
     Conformance {
         /// Scenario files or folders of `*.json`.
@@ -159,6 +231,44 @@ enum Cmd {
 }
 
 #[derive(Subcommand)]
+enum ContactCmd {
+    /// Set (or replace) the address of an authorization.
+    Set {
+        authorization: String,
+        email: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Print the address of an authorization (exit 1 when there is none).
+    Get {
+        authorization: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCmd {
+    /// Pending notifications (or dead ones with --dead), oldest first, as
+    /// tab-separated lines.
+    List {
+        /// Dead notifications instead of pending ones.
+        #[arg(long)]
+        dead: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Make a dead notification pending again (attempts reset).
+    Retry {
+        id: u64,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Subcommand)]
 enum CatalogCmd {
     /// Validate a catalog file; print every fault with its JSON path.
     Check { file: PathBuf },
@@ -172,14 +282,14 @@ fn main() -> ExitCode {
             database,
             rules,
             limits,
-            smtp,
+            mail,
             sweep_interval,
             request_timeout,
         } => serve(ServeOptions {
             listen,
             database: database.choice(),
             rules: rule_files(&rules, &limits),
-            smtp,
+            mail: mail.options(),
             sweep_interval: (sweep_interval > 0).then(|| Duration::from_secs(sweep_interval)),
             request_timeout: Duration::from_secs(request_timeout.max(1)),
         }),
@@ -244,10 +354,88 @@ fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
+        Cmd::Contact { command } => contact(command),
+        Cmd::Outbox { command } => outbox(command),
         Cmd::Conformance { paths, store } => conformance(&paths, &store),
         Cmd::Catalog {
             command: CatalogCmd::Check { file },
         } => catalog_check(&file),
+    }
+}
+
+fn contact(command: ContactCmd) -> ExitCode {
+    with_runtime(|rt| match command {
+        ContactCmd::Set {
+            authorization,
+            email,
+            database,
+        } => match rt.block_on(server::set_contact(
+            &database.choice(),
+            &authorization,
+            &email,
+        )) {
+            Ok(address) => {
+                println!("{authorization}: {address}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail_start(&e),
+        },
+        ContactCmd::Get {
+            authorization,
+            database,
+        } => match rt.block_on(server::get_contact(&database.choice(), &authorization)) {
+            Ok(Some(address)) => {
+                println!("{address}");
+                ExitCode::SUCCESS
+            }
+            Ok(None) => {
+                eprintln!("casia: no contact address for authorization {authorization}");
+                ExitCode::FAILURE
+            }
+            Err(e) => fail_start(&e),
+        },
+    })
+}
+
+fn outbox(command: OutboxCmd) -> ExitCode {
+    with_runtime(|rt| match command {
+        OutboxCmd::List {
+            dead,
+            limit,
+            database,
+        } => match rt.block_on(server::outbox_list(&database.choice(), dead, limit)) {
+            Ok(messages) => {
+                println!("{}", server::OUTBOX_HEADER);
+                for m in &messages {
+                    println!("{}", server::outbox_line(m));
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail_start(&e),
+        },
+        OutboxCmd::Retry { id, database } => {
+            match rt.block_on(server::outbox_retry(&database.choice(), id)) {
+                Ok(true) => {
+                    println!("notification {id} is pending again");
+                    ExitCode::SUCCESS
+                }
+                Ok(false) => {
+                    eprintln!("casia: notification {id} is not dead (or does not exist)");
+                    ExitCode::FAILURE
+                }
+                Err(e) => fail_start(&e),
+            }
+        }
+    })
+}
+
+/// A failed command: bad arguments exit 2, anything else 1.
+fn fail_start(e: &server::StartError) -> ExitCode {
+    eprintln!("casia: {e}");
+    if matches!(e, server::StartError::Invalid(_)) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
     }
 }
 

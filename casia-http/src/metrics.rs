@@ -1,7 +1,7 @@
 //! A small Prometheus text registry (HTTP.md `/metrics`): requests and
 //! latencies by route and status, counted here; cases by status and the
-//! outbox backlog, read from the store at scrape time. Hand-rolled: three
-//! metric families do not justify a metrics crate.
+//! outbox's pending and dead notifications, read from the store at scrape
+//! time. Hand-rolled: a few metric families do not justify a metrics crate.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -25,6 +25,14 @@ struct Series {
     sum_seconds: f64,
     /// Non-cumulative counts per bucket; the last is `+Inf`.
     buckets: [u64; LATENCY_BUCKETS.len() + 1],
+}
+
+/// The outbox gauges (DOMAIN.md §9): notifications waiting for delivery,
+/// and those the relay gave up on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxGauges {
+    pub pending: u64,
+    pub dead: u64,
 }
 
 /// The request counters.
@@ -79,7 +87,11 @@ impl Metrics {
 
     /// The exposition text, with the store gauges given (`None` when the
     /// store did not answer: the gauge is then left out).
-    pub fn render(&self, cases: Option<&[(CaseState, u64)]>, backlog: Option<u64>) -> String {
+    pub fn render(
+        &self,
+        cases: Option<&[(CaseState, u64)]>,
+        outbox: Option<OutboxGauges>,
+    ) -> String {
         let mut out = String::with_capacity(4096);
         let map = self.lock().clone();
         out.push_str("# HELP casia_http_requests_total HTTP requests answered, by method, route and status.\n");
@@ -135,12 +147,17 @@ impl Metrics {
                 );
             }
         }
-        if let Some(backlog) = backlog {
+        if let Some(outbox) = outbox {
             out.push_str(
-                "# HELP casia_outbox_backlog Notifications waiting in the outbox for delivery.\n",
+                "# HELP casia_outbox_backlog Notifications pending in the outbox (not yet delivered).\n",
             );
             out.push_str("# TYPE casia_outbox_backlog gauge\n");
-            let _ = writeln!(out, "casia_outbox_backlog {backlog}");
+            let _ = writeln!(out, "casia_outbox_backlog {}", outbox.pending);
+            out.push_str(
+                "# HELP casia_outbox_dead Notifications the relay gave up on (`casia outbox list --dead`).\n",
+            );
+            out.push_str("# TYPE casia_outbox_dead gauge\n");
+            let _ = writeln!(out, "casia_outbox_dead {}", outbox.dead);
         }
         out
     }
@@ -167,7 +184,10 @@ mod tests {
         assert_eq!(m.requests("GET", "/v1/cases/{number}", 200), 2);
         let text = m.render(
             Some(&[(CaseState::Open(OpenSubstatus::Submitted), 4)]),
-            Some(7),
+            Some(OutboxGauges {
+                pending: 7,
+                dead: 2,
+            }),
         );
         assert!(text.contains(
             "casia_http_requests_total{method=\"GET\",route=\"/v1/cases/{number}\",status=\"200\"} 2"
@@ -177,7 +197,10 @@ mod tests {
         assert!(text.contains("casia_http_request_duration_seconds_bucket{method=\"POST\",route=\"/v1/cases\",status=\"422\",le=\"10\"} 0"));
         assert!(text.contains("casia_http_request_duration_seconds_bucket{method=\"POST\",route=\"/v1/cases\",status=\"422\",le=\"+Inf\"} 1"));
         assert!(text.contains("casia_cases{status=\"open\",substatus=\"submitted\"} 4"));
-        assert!(text.contains("casia_outbox_backlog 7"));
-        assert!(!m.render(None, None).contains("casia_outbox_backlog"));
+        assert!(text.contains("casia_outbox_backlog 7\n"));
+        assert!(text.contains("# TYPE casia_outbox_dead gauge\ncasia_outbox_dead 2\n"));
+        let without = m.render(None, None);
+        assert!(!without.contains("casia_outbox_backlog"));
+        assert!(!without.contains("casia_outbox_dead"));
     }
 }

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::auth::Caller;
 use crate::dto::{CatalogView, HealthView, SweepView};
+use crate::metrics::OutboxGauges;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -74,7 +75,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<HealthView>, A
 }
 
 /// Prometheus text: requests and latencies by route and status, cases by
-/// status, outbox backlog.
+/// status, pending and dead notifications.
 #[utoipa::path(
     get, path = "/metrics", tag = "service",
     responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain"))
@@ -87,14 +88,15 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             None
         }
     };
-    let backlog = match state.outbox().backlog().await {
-        Ok(n) => Some(n),
-        Err(e) => {
-            tracing::warn!(error = %e, "metrics: cannot read the outbox backlog");
+    let outbox = state.outbox();
+    let gauges = match (outbox.backlog().await, outbox.dead_count().await) {
+        (Ok(pending), Ok(dead)) => Some(OutboxGauges { pending, dead }),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(error = %e, "metrics: cannot read the outbox counts");
             None
         }
     };
-    let text = state.metrics().render(cases.as_deref(), backlog);
+    let text = state.metrics().render(cases.as_deref(), gauges);
     let mut r = text.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,

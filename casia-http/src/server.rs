@@ -11,16 +11,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use casia_core::attachment::AttachmentLimits;
 use casia_core::calendar::HolidayCalendar;
 use casia_core::catalog::Catalog;
-use casia_core::ports::SystemClock;
-use casia_core::receipt::ReceiptKey;
-use casia_core::{Actor, CaseRules, CaseService, SweepReport};
+use casia_core::ports::{Clock, OutboxMessage, SystemClock};
+use casia_core::receipt::{ReceiptKey, madrid_timestamp};
+use casia_core::{Actor, AuthorizationId, CaseRules, CaseService, StoreError, SweepReport};
 use std::io::Write as _;
 
 use crate::app::app;
 use crate::auth::{Authenticator, Claims, MintError};
+use crate::mail::{MailIdentity, parse_address};
+use crate::relay::{Relay, RelayConfig};
 use crate::secret::{Secret, SecretError, SecretSource};
+use crate::smtp::{SmtpConfigError, SmtpMailer, SmtpOptions, SmtpUrl};
 use crate::state::AppState;
-use crate::store::{self, Database, StoreOpenError};
+use crate::store::{self, Database, StoreOpenError, Stores};
 
 /// Why a subcommand could not do its work.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +44,15 @@ pub enum StartError {
     Sweep(String),
     #[error(transparent)]
     Mint(#[from] MintError),
+    #[error(transparent)]
+    Smtp(#[from] SmtpConfigError),
+    #[error("{0}")]
+    Mail(String),
+    /// A command-line argument that does not parse.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Storage(#[from] StoreError),
 }
 
 /// Where rules come from: files, or the shipped defaults.
@@ -117,13 +129,80 @@ fn env_secret() -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// How `serve` sends notifications (README "Sending e-mail").
+#[derive(Debug, Clone)]
+pub struct MailOptions {
+    /// The SMTP relay URL; `None`: notifications wait in the outbox.
+    pub smtp: Option<String>,
+    /// The From mailbox.
+    pub from: String,
+    /// The Message-ID domain and EHLO name (default: the From domain).
+    pub domain: Option<String>,
+    /// The longest one message's delivery may take.
+    pub timeout: Duration,
+    /// Extra trusted root certificates (PEM) for the relay's TLS.
+    pub ca_file: Option<PathBuf>,
+    pub relay: RelayConfig,
+}
+
+impl Default for MailOptions {
+    fn default() -> Self {
+        MailOptions {
+            smtp: None,
+            from: crate::mail::DEFAULT_FROM.to_owned(),
+            domain: None,
+            timeout: crate::smtp::DEFAULT_TIMEOUT,
+            ca_file: None,
+            relay: RelayConfig::default(),
+        }
+    }
+}
+
+/// The relay `serve` runs when `--smtp` is given, checked before the
+/// service starts so a bad setting fails at once.
+fn relay_for(
+    mail: &MailOptions,
+    smtp: &str,
+    stores: &Stores,
+    service: CaseService,
+) -> Result<Relay, StartError> {
+    let url = SmtpUrl::parse(smtp)?;
+    let identity =
+        MailIdentity::new(&mail.from, mail.domain.as_deref()).map_err(StartError::Mail)?;
+    mail.relay.check(mail.timeout).map_err(StartError::Mail)?;
+    let mailer = SmtpMailer::new(
+        &url,
+        &SmtpOptions {
+            timeout: mail.timeout,
+            hello: identity.domain().to_owned(),
+            ca_file: mail.ca_file.clone(),
+        },
+    )?;
+    tracing::info!(
+        relay = %url.redacted(),
+        from = %identity.from(),
+        batch = mail.relay.batch_size,
+        max_attempts = mail.relay.max_attempts,
+        "outbox relay: notifications are sent by e-mail"
+    );
+    Ok(Relay::new(
+        stores.outbox.clone(),
+        stores.contacts.clone(),
+        service,
+        Arc::new(mailer),
+        identity,
+        Arc::new(SystemClock),
+        mail.relay.clone(),
+    ))
+}
+
 /// Everything `casia serve` is configured with.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub listen: String,
     pub database: DatabaseChoice,
     pub rules: RuleFiles,
-    pub smtp: Option<String>,
+    pub mail: MailOptions,
     /// `None`: no periodic sweep.
     pub sweep_interval: Option<Duration>,
     pub request_timeout: Duration,
@@ -150,20 +229,22 @@ pub async fn serve(
     let rules = options.rules.load(secret.receipt_key())?;
     let stores = store::open(&db).await?;
     tracing::info!(database = %db.display_name(), "store open, migrations applied");
-    if let Some(smtp) = &options.smtp {
-        tracing::warn!(
-            relay = %redact_url(smtp),
-            "SMTP delivery is not part of this build: notifications stay in the outbox (see casia_outbox_backlog)"
-        );
-    }
     let service = CaseService::new(
         stores.repository.clone(),
         Arc::new(SystemClock),
         Arc::new(rules),
     );
-    let state = AppState::with_timeout(
+    let relay = match &options.mail.smtp {
+        Some(smtp) => Some(relay_for(&options.mail, smtp, &stores, service.clone())?),
+        None => {
+            tracing::info!("no --smtp: notifications wait in the outbox (casia_outbox_backlog)");
+            None
+        }
+    };
+    let state = AppState::with_ports(
         service.clone(),
         stores.outbox.clone(),
+        Some(stores.contacts.clone()),
         Authenticator::hs256(&secret.jwt_key()),
         options.request_timeout,
     );
@@ -184,11 +265,14 @@ pub async fn serve(
     let sweeper = options
         .sweep_interval
         .map(|every| tokio::spawn(sweep_periodically(service, every)));
+    // Stopped by abort: a send cut short is sent again, with the same
+    // Message-ID, once its lease ends.
+    let relay = relay.map(|r| tokio::spawn(r.run()));
     let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| StartError::Serve(e.to_string()));
-    if let Some(task) = sweeper {
+    for task in [sweeper, relay].into_iter().flatten() {
         task.abort();
     }
     tracing::info!("stopped");
@@ -211,14 +295,6 @@ async fn sweep_periodically(service: CaseService, every: Duration) {
             ),
             Err(e) => tracing::error!(error = %e, "sweep failed"),
         }
-    }
-}
-
-/// Hides credentials in a URL for logs.
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
-        _ => url.to_owned(),
     }
 }
 
@@ -271,4 +347,84 @@ pub fn mint_token(
         .unwrap_or(0);
     let claims = Claims::for_actor(actor, now, ttl.as_secs());
     Ok(Authenticator::hs256(&secret.jwt_key()).mint(&claims)?)
+}
+
+fn authorization_arg(raw: &str) -> Result<AuthorizationId, StartError> {
+    AuthorizationId::parse(raw).map_err(|e| StartError::Invalid(e.to_string()))
+}
+
+/// `casia contact set`: records the address notifications of an
+/// authorization go to (DOMAIN.md §9); returns it as stored.
+pub async fn set_contact(
+    database: &DatabaseChoice,
+    authorization: &str,
+    email: &str,
+) -> Result<String, StartError> {
+    let authorization = authorization_arg(authorization)?;
+    let address = parse_address(email)
+        .map_err(StartError::Invalid)?
+        .to_string();
+    let stores = store::open(&database.database()?).await?;
+    stores
+        .contacts
+        .set_contact(&authorization, &address)
+        .await?;
+    Ok(address)
+}
+
+/// `casia contact get`.
+pub async fn get_contact(
+    database: &DatabaseChoice,
+    authorization: &str,
+) -> Result<Option<String>, StartError> {
+    let authorization = authorization_arg(authorization)?;
+    let stores = store::open(&database.database()?).await?;
+    Ok(stores.contacts.contact(&authorization).await?)
+}
+
+/// `casia outbox list [--dead]`: pending (or dead) notifications, oldest first.
+pub async fn outbox_list(
+    database: &DatabaseChoice,
+    dead: bool,
+    limit: usize,
+) -> Result<Vec<OutboxMessage>, StartError> {
+    let stores = store::open(&database.database()?).await?;
+    Ok(if dead {
+        stores.outbox.list_dead(limit).await?
+    } else {
+        stores.outbox.pending(limit).await?
+    })
+}
+
+/// `casia outbox retry ID`: a dead notification becomes pending again,
+/// due now, with its attempts reset; `false` when `id` is not dead.
+pub async fn outbox_retry(database: &DatabaseChoice, id: u64) -> Result<bool, StartError> {
+    let stores = store::open(&database.database()?).await?;
+    Ok(stores.outbox.retry(id, SystemClock.now()).await?)
+}
+
+/// The header of [`outbox_line`]'s columns.
+pub const OUTBOX_HEADER: &str =
+    "id\tstate\tkind\tcase\tauthorization\tattempts\tnext_attempt\trecipient\tlast_error";
+
+/// One outbox message as a tab-separated line; instants in Madrid time.
+pub fn outbox_line(m: &OutboxMessage) -> String {
+    let n = &m.notification;
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
+    format!(
+        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+        m.id,
+        m.state.as_str(),
+        n.kind.as_str(),
+        n.case_number,
+        n.authorization,
+        m.attempts,
+        or_dash(m.next_attempt_at.map(madrid_timestamp)),
+        or_dash(m.recipient.clone()),
+        or_dash(
+            m.last_error
+                .as_ref()
+                .map(|e| e.replace(['\t', '\n', '\r'], " "))
+        ),
+    )
 }

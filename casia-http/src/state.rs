@@ -1,14 +1,16 @@
 //! What every handler shares: the case service, the outbox (metrics), the
-//! token checker, the metrics registry and the HTTP limits.
+//! contact directory, the token checker, the metrics registry and the HTTP
+//! limits.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use casia_core::CaseService;
-use casia_core::ports::Outbox;
+use casia_core::ports::{ContactDirectory, Outbox};
 
 use crate::auth::Authenticator;
 use crate::metrics::Metrics;
+use crate::problem::ApiError;
 
 /// Room for the multipart framing and the JSON part beyond the attachment
 /// bytes (HTTP.md "Errors": the request limit is `max_total_bytes` + 1 MiB).
@@ -25,6 +27,7 @@ pub struct AppState {
 struct Inner {
     service: CaseService,
     outbox: Arc<dyn Outbox>,
+    contacts: Option<Arc<dyn ContactDirectory>>,
     auth: Authenticator,
     metrics: Metrics,
     request_timeout: Duration,
@@ -41,10 +44,23 @@ impl AppState {
         auth: Authenticator,
         request_timeout: Duration,
     ) -> AppState {
+        AppState::with_ports(service, outbox, None, auth, request_timeout)
+    }
+
+    /// The state with the contact directory too (`/v1/contacts`); without
+    /// one those endpoints answer 500.
+    pub fn with_ports(
+        service: CaseService,
+        outbox: Arc<dyn Outbox>,
+        contacts: Option<Arc<dyn ContactDirectory>>,
+        auth: Authenticator,
+        request_timeout: Duration,
+    ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 service,
                 outbox,
+                contacts,
                 auth,
                 metrics: Metrics::default(),
                 request_timeout,
@@ -58,6 +74,14 @@ impl AppState {
 
     pub fn outbox(&self) -> &Arc<dyn Outbox> {
         &self.inner.outbox
+    }
+
+    /// The contact directory; an internal error when the state has none.
+    pub fn contacts(&self) -> Result<&Arc<dyn ContactDirectory>, ApiError> {
+        self.inner
+            .contacts
+            .as_ref()
+            .ok_or_else(|| ApiError::Internal("no contact directory configured".into()))
     }
 
     pub fn auth(&self) -> &Authenticator {

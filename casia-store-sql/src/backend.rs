@@ -7,17 +7,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::{Database, FromRow, Pool, QueryBuilder, Row, Transaction};
 
 use casia_core::command::Change;
 use casia_core::ids::{AuthorizationId, CaseNumber, OfficeCode};
-use casia_core::ports::OutboxMessage;
+use casia_core::ports::{DeliveryFailure, OutboxMessage};
 use casia_core::search::{QUEUE_SUBSTATES, Scope, SearchFilter};
 use casia_core::status::{CaseState, OpenSubstatus};
 use casia_core::submission::{CaseDraft, NewCase};
 use casia_core::{Case, HistoryEntry, Notification, StoreError};
 
-use super::{BEGIN_READ, BEGIN_WRITE, Db, DbRow, db_error};
+use super::{BEGIN_READ, BEGIN_WRITE, Db, DbRow, OUTBOX_CLAIM, db_error};
 use crate::rows::{
     ATTACHMENT_COLUMNS, AttachmentRow, CASE_COLUMNS, CaseRow, HISTORY_COLUMNS, HistoryRow,
     NewOutboxRow, OutboxRow, SURVEY_COLUMNS, SurveyRow, assemble, attachment_rows, corrupt, micros,
@@ -118,6 +119,12 @@ impl<'r> FromRow<'r, DbRow> for OutboxRow {
             message_text: r.try_get("message_text")?,
             delivered: r.try_get("delivered")?,
             attempts: r.try_get("attempts")?,
+            dead: r.try_get("dead")?,
+            next_attempt_at: r.try_get("next_attempt_at")?,
+            held_until: r.try_get("held_until")?,
+            last_error: r.try_get("last_error")?,
+            recipient: r.try_get("recipient")?,
+            delivered_at: r.try_get("delivered_at")?,
         })
     }
 }
@@ -414,9 +421,51 @@ impl Repo {
 
     // ------------------------------------------------------------ outbox
 
+    /// Claims due messages in one statement inside a write transaction
+    /// (SQLite: the one writer serialises claims; PostgreSQL: `FOR UPDATE
+    /// SKIP LOCKED` lets concurrent relays take disjoint batches).
+    pub(crate) async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: TimeDelta,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let until = now
+            .checked_add_signed(lease)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let mut tx = self.write_tx().await?;
+        let rows: Vec<OutboxRow> = sqlx::query_as(OUTBOX_CLAIM)
+            .bind(micros(now))
+            .bind(micros(until))
+            .bind(sql_limit(limit))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        let mut claimed = rows
+            .into_iter()
+            .map(OutboxRow::into_message)
+            .collect::<Result<Vec<_>, _>>()?;
+        // RETURNING promises no order.
+        claimed.sort_by_key(|m| m.id);
+        Ok(claimed)
+    }
+
     pub(crate) async fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
-        let rows: Vec<OutboxRow> = sqlx::query_as(sql::OUTBOX_PENDING)
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        self.outbox_list(sql::OUTBOX_PENDING, limit).await
+    }
+
+    pub(crate) async fn list_dead(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
+        self.outbox_list(sql::OUTBOX_DEAD, limit).await
+    }
+
+    async fn outbox_list(
+        &self,
+        statement: &'static str,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let rows: Vec<OutboxRow> = sqlx::query_as(statement)
+            .bind(sql_limit(limit))
             .fetch_all(&self.read)
             .await
             .map_err(db_error)?;
@@ -432,30 +481,70 @@ impl Repo {
         rows.into_iter().map(OutboxRow::into_message).collect()
     }
 
-    pub(crate) async fn mark_delivered(&self, id: u64) -> Result<(), StoreError> {
-        self.outbox_update(sql::OUTBOX_DELIVERED, id).await
-    }
-
-    pub(crate) async fn record_failure(&self, id: u64) -> Result<(), StoreError> {
-        self.outbox_update(sql::OUTBOX_FAILED, id).await
-    }
-
-    async fn outbox_update(&self, statement: &'static str, id: u64) -> Result<(), StoreError> {
+    pub(crate) async fn mark_delivered(
+        &self,
+        id: u64,
+        recipient: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         // An id beyond the SQL range names no message: nothing to do, as in
         // the in-memory outbox.
         let Ok(id) = i64::try_from(id) else {
             return Ok(());
         };
-        sqlx::query(statement)
+        sqlx::query(sql::OUTBOX_DELIVERED)
             .bind(id)
+            .bind(recipient.to_owned())
+            .bind(micros(at))
             .execute(&self.write)
             .await
             .map_err(db_error)?;
         Ok(())
     }
 
+    pub(crate) async fn record_failure(
+        &self,
+        id: u64,
+        failure: &DeliveryFailure,
+    ) -> Result<(), StoreError> {
+        let Ok(id) = i64::try_from(id) else {
+            return Ok(());
+        };
+        sqlx::query(sql::OUTBOX_FAILED)
+            .bind(id)
+            .bind(failure.recipient.clone())
+            .bind(failure.error.clone())
+            .bind(failure.retry_at.map(micros))
+            .bind(failure.retry_at.is_none())
+            .execute(&self.write)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    pub(crate) async fn retry(&self, id: u64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let Ok(id) = i64::try_from(id) else {
+            return Ok(false);
+        };
+        let done = sqlx::query(sql::OUTBOX_RETRY)
+            .bind(id)
+            .bind(micros(now))
+            .execute(&self.write)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
     pub(crate) async fn backlog(&self) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query_scalar(sql::OUTBOX_BACKLOG)
+        self.count(sql::OUTBOX_BACKLOG).await
+    }
+
+    pub(crate) async fn dead_count(&self) -> Result<u64, StoreError> {
+        self.count(sql::OUTBOX_DEAD_COUNT).await
+    }
+
+    async fn count(&self, statement: &'static str) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar(statement)
             .fetch_one(&self.read)
             .await
             .map_err(db_error)?;
@@ -504,6 +593,11 @@ impl Repo {
         tx.commit().await.map_err(db_error)?;
         Ok(cases)
     }
+}
+
+/// A row limit as SQL binds it.
+fn sql_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
 fn select_cases() -> QueryBuilder<Db> {

@@ -18,11 +18,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
 
 use casia_core::command::Change;
 use casia_core::ids::{AuthorizationId, CaseNumber, OfficeCode};
 use casia_core::ports::{
-    AttachmentContentStore, CaseRepository, ContactDirectory, Outbox, OutboxMessage,
+    AttachmentContentStore, CaseRepository, ContactDirectory, DeliveryFailure, Outbox,
+    OutboxMessage,
 };
 use casia_core::search::SearchFilter;
 use casia_core::status::CaseState;
@@ -365,20 +367,46 @@ impl ContactDirectory for SqlStore {
 
 #[async_trait]
 impl Outbox for SqlStore {
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        lease: TimeDelta,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        dispatch!(self, repo => repo.claim_due(now, limit, lease).await)
+    }
+
+    async fn mark_delivered(
+        &self,
+        id: u64,
+        recipient: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, repo => repo.mark_delivered(id, recipient, at).await)
+    }
+
+    async fn record_failure(&self, id: u64, failure: &DeliveryFailure) -> Result<(), StoreError> {
+        dispatch!(self, repo => repo.record_failure(id, failure).await)
+    }
+
     async fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
         dispatch!(self, repo => repo.pending(limit).await)
     }
 
-    async fn mark_delivered(&self, id: u64) -> Result<(), StoreError> {
-        dispatch!(self, repo => repo.mark_delivered(id).await)
+    async fn list_dead(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
+        dispatch!(self, repo => repo.list_dead(limit).await)
     }
 
-    async fn record_failure(&self, id: u64) -> Result<(), StoreError> {
-        dispatch!(self, repo => repo.record_failure(id).await)
+    async fn retry(&self, id: u64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        dispatch!(self, repo => repo.retry(id, now).await)
     }
 
     async fn backlog(&self) -> Result<u64, StoreError> {
         dispatch!(self, repo => repo.backlog().await)
+    }
+
+    async fn dead_count(&self) -> Result<u64, StoreError> {
+        dispatch!(self, repo => repo.dead_count().await)
     }
 }
 

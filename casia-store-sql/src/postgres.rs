@@ -20,6 +20,9 @@ pub(crate) type DbRow = sqlx::postgres::PgRow;
 pub(crate) const BEGIN_WRITE: &str = "BEGIN";
 /// One snapshot for a case and its rows.
 pub(crate) const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+/// A relay's claim in one statement: rows another relay is claiming right
+/// now are skipped (`FOR UPDATE SKIP LOCKED`), not waited for.
+pub(crate) const OUTBOX_CLAIM: &str = crate::sql::OUTBOX_CLAIM_POSTGRES;
 
 // The same repository code, compiled for this backend's types.
 #[allow(clippy::duplicate_mod)]
@@ -29,11 +32,18 @@ mod backend;
 pub(crate) use backend::Repo;
 
 /// The migrations, in order (`migrations/postgres`).
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "schema",
-    include_str!("../migrations/postgres/0001_schema.sql"),
-)];
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "schema",
+        include_str!("../migrations/postgres/0001_schema.sql"),
+    ),
+    (
+        2,
+        "outbox delivery",
+        include_str!("../migrations/postgres/0002_outbox_delivery.sql"),
+    ),
+];
 
 /// Serialization failure and deadlock: the transaction lost a race and
 /// did nothing; the service re-reads and decides again.

@@ -15,7 +15,7 @@ use casia_core::catalog::CaseType;
 use casia_core::complementary::ComplementaryData;
 use casia_core::ids::{AuthorizationId, CaseNumber, ProcessorId, ProvinceCode, UserId};
 use casia_core::notification::{Notification, NotificationKind};
-use casia_core::ports::OutboxMessage;
+use casia_core::ports::{DeliveryState, OutboxMessage};
 use casia_core::receipt::Receipt;
 use casia_core::status::CaseState;
 use casia_core::text::{AttachmentTitle, Description, Resolution, SurveyComment, Title};
@@ -115,6 +115,12 @@ pub(crate) struct OutboxRow {
     pub message_text: Option<String>,
     pub delivered: bool,
     pub attempts: i64,
+    pub dead: bool,
+    pub next_attempt_at: Option<i64>,
+    pub held_until: Option<i64>,
+    pub last_error: Option<String>,
+    pub recipient: Option<String>,
+    pub delivered_at: Option<i64>,
 }
 
 /// A notification as the columns of an `outbox` insert.
@@ -512,6 +518,15 @@ impl OutboxRow {
             None => None,
             Some(raw) => Some(date(c, "outbox deadline", raw)?),
         };
+        let state = match (self.delivered, self.dead) {
+            (false, false) => DeliveryState::Pending,
+            (true, false) => DeliveryState::Delivered,
+            (false, true) => DeliveryState::Dead,
+            (true, true) => return Err(corrupt(c, "outbox message both delivered and dead")),
+        };
+        let optional_instant = |what: &str, raw: Option<i64>| -> Result<_, StoreError> {
+            raw.map(|v| instant(c, what, v)).transpose()
+        };
         Ok(OutboxMessage {
             id: unsigned(c, "outbox id", self.id)?,
             notification: Notification {
@@ -532,8 +547,13 @@ impl OutboxRow {
                 deadline,
                 text: self.message_text,
             },
-            delivered: self.delivered,
+            state,
             attempts: unsigned(c, "outbox attempts", self.attempts)?,
+            next_attempt_at: optional_instant("outbox next attempt", self.next_attempt_at)?,
+            held_until: optional_instant("outbox lease", self.held_until)?,
+            last_error: self.last_error,
+            recipient: self.recipient,
+            delivered_at: optional_instant("outbox delivery instant", self.delivered_at)?,
         })
     }
 }

@@ -61,18 +61,70 @@ pub(crate) const INSERT_OUTBOX: &str = "INSERT INTO outbox (kind, case_number, \
      authorization_id, at, deadline, message_text, delivered, attempts) \
      VALUES ($1, $2, $3, $4, $5, $6, FALSE, 0)";
 
-pub(crate) const OUTBOX_PENDING: &str = "SELECT id, kind, case_number, authorization_id, at, \
-     deadline, message_text, delivered, attempts FROM outbox \
-     WHERE delivered = FALSE ORDER BY id LIMIT $1";
+/// The columns of [`crate::rows::OutboxRow`], as a literal for `concat!`.
+macro_rules! outbox_columns {
+    () => {
+        "id, kind, case_number, authorization_id, at, deadline, message_text, delivered, \
+         attempts, dead, next_attempt_at, held_until, last_error, recipient, delivered_at"
+    };
+}
 
-pub(crate) const OUTBOX_ALL: &str = "SELECT id, kind, case_number, authorization_id, at, \
-     deadline, message_text, delivered, attempts FROM outbox ORDER BY id";
+/// The messages a relay may take at `$1`: pending, due, held by no relay;
+/// oldest first, at most `$3`. Each is held until `$2` and one attempt is
+/// counted. `$lock` is `FOR UPDATE SKIP LOCKED` on PostgreSQL.
+macro_rules! outbox_claim {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE outbox SET held_until = $2, attempts = attempts + 1 WHERE id IN (",
+            "SELECT id FROM outbox WHERE delivered = FALSE AND dead = FALSE ",
+            "AND (next_attempt_at IS NULL OR next_attempt_at <= $1) ",
+            "AND (held_until IS NULL OR held_until <= $1) ",
+            "ORDER BY id LIMIT $3",
+            $lock,
+            ") RETURNING ",
+            outbox_columns!()
+        )
+    };
+}
 
-pub(crate) const OUTBOX_DELIVERED: &str = "UPDATE outbox SET delivered = TRUE WHERE id = $1";
+pub(crate) const OUTBOX_CLAIM_SQLITE: &str = outbox_claim!("");
 
-pub(crate) const OUTBOX_FAILED: &str = "UPDATE outbox SET attempts = attempts + 1 WHERE id = $1";
+pub(crate) const OUTBOX_CLAIM_POSTGRES: &str = outbox_claim!(" FOR UPDATE SKIP LOCKED");
 
-pub(crate) const OUTBOX_BACKLOG: &str = "SELECT COUNT(*) FROM outbox WHERE delivered = FALSE";
+pub(crate) const OUTBOX_PENDING: &str = concat!(
+    "SELECT ",
+    outbox_columns!(),
+    " FROM outbox WHERE delivered = FALSE AND dead = FALSE ORDER BY id LIMIT $1"
+);
+
+pub(crate) const OUTBOX_DEAD: &str = concat!(
+    "SELECT ",
+    outbox_columns!(),
+    " FROM outbox WHERE dead = TRUE ORDER BY id LIMIT $1"
+);
+
+pub(crate) const OUTBOX_ALL: &str =
+    concat!("SELECT ", outbox_columns!(), " FROM outbox ORDER BY id");
+
+/// A delivery is final; it also settles a dead message whose uncertain
+/// send did arrive.
+pub(crate) const OUTBOX_DELIVERED: &str = "UPDATE outbox SET delivered = TRUE, dead = FALSE, \
+     recipient = $2, delivered_at = $3, held_until = NULL, next_attempt_at = NULL \
+     WHERE id = $1 AND delivered = FALSE";
+
+/// A failed attempt on a pending message: released, due again at `$4`, or
+/// dead (`$5`). A late report on a delivered or dead message changes nothing.
+pub(crate) const OUTBOX_FAILED: &str = "UPDATE outbox SET recipient = $2, last_error = $3, \
+     next_attempt_at = $4, dead = $5, held_until = NULL \
+     WHERE id = $1 AND delivered = FALSE AND dead = FALSE";
+
+pub(crate) const OUTBOX_RETRY: &str = "UPDATE outbox SET dead = FALSE, attempts = 0, \
+     next_attempt_at = $2, held_until = NULL WHERE id = $1 AND dead = TRUE";
+
+pub(crate) const OUTBOX_BACKLOG: &str =
+    "SELECT COUNT(*) FROM outbox WHERE delivered = FALSE AND dead = FALSE";
+
+pub(crate) const OUTBOX_DEAD_COUNT: &str = "SELECT COUNT(*) FROM outbox WHERE dead = TRUE";
 
 pub(crate) const GET_CONTACT: &str = "SELECT email FROM contacts WHERE authorization_id = $1";
 

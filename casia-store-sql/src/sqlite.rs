@@ -20,6 +20,9 @@ pub(crate) type DbRow = sqlx::sqlite::SqliteRow;
 pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 /// One snapshot for a case and its rows (WAL readers never block).
 pub(crate) const BEGIN_READ: &str = "BEGIN";
+/// A relay's claim runs in a `BEGIN IMMEDIATE` write transaction: SQLite's
+/// one writer serialises claims, so no row needs a lock of its own.
+pub(crate) const OUTBOX_CLAIM: &str = crate::sql::OUTBOX_CLAIM_SQLITE;
 
 // The same repository code, compiled for this backend's types.
 #[allow(clippy::duplicate_mod)]
@@ -29,11 +32,18 @@ mod backend;
 pub(crate) use backend::Repo;
 
 /// The migrations, in order (`migrations/sqlite`).
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "schema",
-    include_str!("../migrations/sqlite/0001_schema.sql"),
-)];
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "schema",
+        include_str!("../migrations/sqlite/0001_schema.sql"),
+    ),
+    (
+        2,
+        "outbox delivery",
+        include_str!("../migrations/sqlite/0002_outbox_delivery.sql"),
+    ),
+];
 
 /// `SQLITE_BUSY_SNAPSHOT`: a read snapshot went stale under a writer — a
 /// lost race, retried by the service like a version conflict.

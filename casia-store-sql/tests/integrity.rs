@@ -8,12 +8,14 @@
 use std::sync::Arc;
 
 use casia_core::ports::{
-    AttachmentContentStore, CaseRepository, ContactDirectory, FixedClock, Outbox,
+    AttachmentContentStore, CaseRepository, ContactDirectory, DeliveryFailure, DeliveryState,
+    FixedClock, Outbox,
 };
 use casia_core::search::SearchInput;
 use casia_core::{AuthorizationId, CaseNumber, ServiceError, StoreError};
 use casia_store_sql::sqlx;
 use casia_store_sql::{Backend, SqlOptions, SqlStore};
+use chrono::TimeDelta;
 
 mod support;
 use support::{Target, at, inquiry, nss_inquiry, postgres_url, service, user};
@@ -408,23 +410,88 @@ async fn outbox_contacts_and_contents_work_as_ports(target: Target) {
     }
     let s = &target.store;
     assert_eq!(s.backlog().await.expect("backlog"), 3);
-    let pending = s.pending(2).await.expect("pending");
-    assert_eq!(pending.len(), 2);
-    assert!(pending[0].id < pending[1].id, "emission order");
-    assert_eq!(pending[0].notification.case_number, number(1));
-    s.mark_delivered(pending[0].id).await.expect("delivered");
-    s.record_failure(pending[1].id).await.expect("failure");
-    s.record_failure(pending[1].id).await.expect("failure");
-    s.mark_delivered(u64::MAX)
+    let now = at("2026-11-05T10:00:00Z");
+    let lease = TimeDelta::minutes(10);
+    let first = s.claim_due(now, 2, lease).await.expect("claim");
+    assert_eq!(first.len(), 2);
+    assert!(first[0].id < first[1].id, "emission order");
+    assert_eq!(first[0].notification.case_number, number(1));
+    assert!(first.iter().all(|m| m.attempts == 1
+        && m.held_until == Some(now + lease)
+        && m.state == DeliveryState::Pending));
+    let second = s.claim_due(now, 10, lease).await.expect("claim");
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].notification.case_number, number(3));
+    assert!(s.claim_due(now, 10, lease).await.expect("claim").is_empty());
+
+    s.mark_delivered(first[0].id, "a1@example.es", now)
+        .await
+        .expect("delivered");
+    let retry_at = now + TimeDelta::seconds(60);
+    let failure = |retry_at, error: &str| DeliveryFailure {
+        recipient: Some("a1@example.es".into()),
+        error: error.into(),
+        retry_at,
+    };
+    s.record_failure(first[1].id, &failure(Some(retry_at), "451 4.3.0 try later"))
+        .await
+        .expect("failure");
+    s.record_failure(second[0].id, &failure(None, "550 5.1.1 no such user"))
+        .await
+        .expect("dead");
+    s.mark_delivered(u64::MAX, "x@example.es", now)
         .await
         .expect("an unknown id is no error");
+    // A late failure report on a delivered message changes nothing.
+    s.record_failure(first[0].id, &failure(None, "late"))
+        .await
+        .expect("late failure");
+
     let left = s.pending(10).await.expect("pending");
-    assert_eq!(left.len(), 2);
+    assert_eq!(left.len(), 1);
     assert_eq!(
-        (left[0].id, left[0].attempts, left[0].delivered),
-        (pending[1].id, 2, false)
+        (left[0].id, left[0].attempts, left[0].state),
+        (first[1].id, 1, DeliveryState::Pending)
     );
+    assert_eq!(left[0].next_attempt_at, Some(retry_at));
+    assert_eq!(left[0].held_until, None);
+    assert_eq!(left[0].last_error.as_deref(), Some("451 4.3.0 try later"));
+    assert_eq!(s.backlog().await.expect("backlog"), 1);
+    assert_eq!(s.dead_count().await.expect("dead"), 1);
+    let dead = s.list_dead(10).await.expect("dead");
+    assert_eq!(
+        (dead[0].id, dead[0].state, dead[0].last_error.as_deref()),
+        (
+            second[0].id,
+            DeliveryState::Dead,
+            Some("550 5.1.1 no such user")
+        )
+    );
+    // Backoff: not before its retry instant.
+    let early = retry_at - TimeDelta::microseconds(1);
+    assert!(
+        s.claim_due(early, 10, lease)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let again = s.claim_due(retry_at, 10, lease).await.expect("claim");
+    assert_eq!((again[0].id, again[0].attempts), (first[1].id, 2));
+
+    assert!(s.retry(second[0].id, now).await.expect("retry"));
+    assert!(!s.retry(second[0].id, now).await.expect("no longer dead"));
+    assert!(!s.retry(first[0].id, now).await.expect("delivered"));
+    assert!(!s.retry(u64::MAX, now).await.expect("unknown"));
+    assert_eq!(s.dead_count().await.expect("dead"), 0);
     assert_eq!(s.backlog().await.expect("backlog"), 2);
+    let revived = s.claim_due(now, 10, lease).await.expect("claim");
+    assert_eq!((revived[0].id, revived[0].attempts), (second[0].id, 1));
+
+    let all = s.outbox_snapshot().await.expect("snapshot");
+    assert_eq!(all[0].state, DeliveryState::Delivered);
+    assert_eq!(all[0].delivered_at, Some(now));
+    assert_eq!(all[0].recipient.as_deref(), Some("a1@example.es"));
+    assert_eq!(all[0].last_error, None);
 
     let a1 = AuthorizationId::parse("A1").expect("id");
     assert_eq!(s.contact(&a1).await.expect("contact"), None);
@@ -587,5 +654,137 @@ async fn a_zero_configuration_file_is_created_on_first_use() {
     .execute(store.sqlite_pool().expect("pool"))
     .await;
     assert!(orphan.is_err());
+    store.close().await;
+}
+
+/// Two store instances (two processes' relays) claiming at once take
+/// disjoint batches, and between them every due message (PostgreSQL: `FOR
+/// UPDATE SKIP LOCKED`; SQLite: one writer).
+async fn concurrent_claims_never_overlap(target: Target) {
+    let clock = Arc::new(FixedClock::new(at("2026-11-05T09:00:00Z")));
+    let svc = service(Arc::new(target.store.clone()), clock);
+    let ana = user("A1", "ana", "28");
+    const CASES: u32 = 60;
+    for i in 1..=CASES {
+        svc.submit(&ana, &inquiry(&format!("Caso {i}")))
+            .await
+            .expect("submit");
+    }
+    let now = at("2026-11-05T10:00:00Z");
+    let start = Arc::new(tokio::sync::Barrier::new(2));
+    let relay = |store: SqlStore| {
+        let start = Arc::clone(&start);
+        tokio::spawn(async move {
+            start.wait().await;
+            let mut taken = Vec::new();
+            loop {
+                let batch = store
+                    .claim_due(now, 4, TimeDelta::minutes(10))
+                    .await
+                    .expect("claim");
+                if batch.is_empty() {
+                    return taken;
+                }
+                taken.extend(batch.into_iter().map(|m| m.id));
+                // Sending the batch: the other relay claims meanwhile.
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let other = target.second_instance().await;
+    let one = relay(target.store.clone());
+    let two = relay(other);
+    let (one, two) = (one.await.expect("relay one"), two.await.expect("relay two"));
+    let mut all: Vec<u64> = one.iter().chain(&two).copied().collect();
+    all.sort_unstable();
+    let before = all.len();
+    all.dedup();
+    assert_eq!(
+        before,
+        all.len(),
+        "[{}] a message was claimed twice",
+        target.label
+    );
+    assert_eq!(
+        all.len(),
+        CASES as usize,
+        "[{}] every message claimed",
+        target.label
+    );
+    assert!(
+        !one.is_empty() && !two.is_empty(),
+        "[{}] both relays took a share: {} and {}",
+        target.label,
+        one.len(),
+        two.len()
+    );
+    target.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_concurrent_claims_never_overlap() {
+    concurrent_claims_never_overlap(Target::sqlite_file("claims").await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_concurrent_claims_never_overlap() {
+    let Some(url) = postgres_url("postgres_concurrent_claims_never_overlap") else {
+        return;
+    };
+    concurrent_claims_never_overlap(Target::postgres(&url).await).await;
+}
+
+/// A database written by the first schema (outbox rows pending and
+/// delivered) upgrades in place: pending rows stay pending and due,
+/// delivered ones delivered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_an_outbox_of_the_first_schema_upgrades() {
+    use sqlx::SqlSafeStr;
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    use std::borrow::Cow;
+
+    let file = support::TempDb::new("upgrade");
+    let store = SqlStore::connect(&file.url, &SqlOptions::default())
+        .await
+        .expect("open");
+    let first = Migrator::with_migrations(vec![Migration::new(
+        1,
+        Cow::Borrowed("schema"),
+        MigrationType::Simple,
+        include_str!("../migrations/sqlite/0001_schema.sql").into_sql_str(),
+        false,
+    )]);
+    first
+        .run(store.sqlite_pool().expect("pool"))
+        .await
+        .expect("first schema");
+    let clock = Arc::new(FixedClock::new(at("2026-11-05T09:00:00Z")));
+    let svc = service(Arc::new(store.clone()), clock);
+    let ana = user("A1", "ana", "28");
+    for i in 1..=2 {
+        svc.submit(&ana, &inquiry(&format!("Caso {i}")))
+            .await
+            .expect("submit");
+    }
+    raw_exec(
+        &store,
+        "UPDATE outbox SET delivered = TRUE, attempts = 1 WHERE case_number = $1",
+        &["2026-00000001"],
+    )
+    .await;
+    store.migrate().await.expect("upgrade");
+    let all = store.outbox_snapshot().await.expect("snapshot");
+    assert_eq!(
+        all.iter().map(|m| m.state).collect::<Vec<_>>(),
+        [DeliveryState::Delivered, DeliveryState::Pending]
+    );
+    assert_eq!(all[1].next_attempt_at, None);
+    assert_eq!(store.backlog().await.expect("backlog"), 1);
+    let claimed = store
+        .claim_due(at("2026-11-05T09:00:01Z"), 10, TimeDelta::minutes(1))
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].notification.case_number, number(2));
     store.close().await;
 }
