@@ -7,10 +7,12 @@
 
 use std::collections::BTreeMap;
 
+use casia_core::Actor;
 use casia_core::attachment::file_name::sanitize_file_name;
 use casia_core::attachment::format::detect;
 use casia_core::catalog::Catalog;
 use casia_core::complementary::{Ccc, ComplementaryData, Naf, Nif};
+use casia_core::search::SearchFilter;
 
 /// Catalog loader: never panics; what loads survives its own JSON.
 pub fn catalog_load(data: &[u8]) {
@@ -80,3 +82,37 @@ pub fn attachment_sniff(data: &[u8]) {
     assert!(!name.is_empty() && name.len() <= 255);
     assert!(!name.contains(['/', '\\']) && !name.chars().any(char::is_control));
 }
+
+/// Search option 2 from an HTTP query string (`GET /v1/cases?…`): the
+/// handler's own parser, then the core's validation. Never panics; a
+/// validated filter always covers one calendar month, `from ≤ to`.
+pub fn search_query(data: &[u8]) {
+    let Ok(query) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(input) = casia_http::cases::search_input(query) else {
+        return;
+    };
+    let actor = Actor::System;
+    let now = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default();
+    if let Ok(filter) = SearchFilter::parse(&actor, &input, now) {
+        use chrono::Datelike;
+        assert!(filter.from <= filter.to);
+        assert_eq!(
+            (filter.from.year(), filter.from.month()),
+            (filter.to.year(), filter.to.month())
+        );
+        assert!((1..=casia_core::search::MAX_PAGE_SIZE).contains(&filter.limit));
+    }
+}
+
+/// Arbitrary command sequences by arbitrary actors at increasing instants,
+/// checked against the invariants of the model (DOMAIN.md §3, §5, §7, §10):
+/// closed stays closed, history only grows and starts with `submitted`,
+/// every substatus change has its entry, ex-officio closure only after the
+/// deadline, versions grow by one per successful write.
+pub fn command_sequence(data: &[u8]) {
+    sequence::run(data);
+}
+
+mod sequence;

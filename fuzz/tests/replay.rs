@@ -40,3 +40,13 @@ fn complementary_data_corpus() {
 fn attachment_sniff_corpus() {
     replay("attachment_sniff", casia_fuzz::attachment_sniff);
 }
+
+#[test]
+fn search_query_corpus() {
+    replay("search_query", casia_fuzz::search_query);
+}
+
+#[test]
+fn command_sequence_corpus() {
+    replay("command_sequence", casia_fuzz::command_sequence);
+}
