@@ -76,9 +76,9 @@ fn command(kind: u8, arg: u8) -> Command {
     match kind % 10 {
         0 => Command::AddDocumentation {
             comment: Some(text(arg)),
-            attachments: if arg % 2 == 0 {
+            attachments: if arg.is_multiple_of(2) {
                 vec![NewAttachment {
-                    document_type: if arg % 8 == 0 {
+                    document_type: if arg.is_multiple_of(8) {
                         "nope".into()
                     } else {
                         "other".into()
@@ -128,12 +128,12 @@ fn submission(arg: u8) -> SubmitInput {
         case_type: "inquiry".into(),
         materia: "afiliacion".into(),
         category: "altas".into(),
-        subcategory: if arg % 5 == 0 {
+        subcategory: if arg.is_multiple_of(5) {
             "nope".into()
         } else {
             "plazos".into()
         },
-        affects_current_period: arg % 2 == 0,
+        affects_current_period: arg.is_multiple_of(2),
         title: text(arg.wrapping_add(2)),
         description: "Descripción".into(),
         ..SubmitInput::default()
