@@ -87,8 +87,10 @@ macro_rules! outbox_claim {
     };
 }
 
+#[cfg(feature = "sqlite")]
 pub(crate) const OUTBOX_CLAIM_SQLITE: &str = outbox_claim!("");
 
+#[cfg(feature = "postgres")]
 pub(crate) const OUTBOX_CLAIM_POSTGRES: &str = outbox_claim!(" FOR UPDATE SKIP LOCKED");
 
 pub(crate) const OUTBOX_PENDING: &str = concat!(
