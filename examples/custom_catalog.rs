@@ -50,9 +50,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let clock = Arc::new(FixedClock::new("2026-12-02T10:00:00+01:00".parse()?));
     let service = CaseService::new(Arc::new(MemoryStore::new()), clock, Arc::new(rules));
-    let user = Actor::User { authorization: "A9".parse()?, user: "u1".parse()?, province: "28".parse()? };
-    let madrid = Actor::Processor { processor: "P1".parse()?, office: "28".parse()? };
-    let barcelona = Actor::Processor { processor: "P8".parse()?, office: "08".parse()? };
+    let user = Actor::User {
+        authorization: "A9".parse()?,
+        user: "u1".parse()?,
+        province: "28".parse()?,
+    };
+    let madrid = Actor::Processor {
+        processor: "P1".parse()?,
+        office: "28".parse()?,
+    };
+    let barcelona = Actor::Processor {
+        processor: "P8".parse()?,
+        office: "08".parse()?,
+    };
 
     futures_executor::block_on(async {
         let input = SubmitInput {
@@ -70,15 +80,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
         // a: Madrid office; holidays national ∪ ES-MD (Andalucía's 9th does not count):
         // Thu 3, Fri 4, (Mon 7 ES-MD, Tue 8 national), Wed 9, Thu 10, Fri 11.
-        service.execute(&madrid, a, &Command::Assign { processor: None }).await?;
-        let ask = Command::RequestInformation { observation: "Aporte la escritura.".into() };
+        service
+            .execute(&madrid, a, &Command::Assign { processor: None })
+            .await?;
+        let ask = Command::RequestInformation {
+            observation: "Aporte la escritura.".into(),
+        };
         let deadline_a = service.execute(&madrid, a, &ask).await?.case.deadline;
         println!("{a}: requested Wed 2026-12-02 at office 28 → deadline {deadline_a:?}");
 
         // b: transferred to Barcelona first; holidays national ∪ ES-MD ∪ ES-CT:
         // Thu 3, Fri 4, Wed 9, (Thu 10 ES-CT), Fri 11, Mon 14.
-        service.execute(&madrid, b, &Command::Transfer { office: "08".into(), note: None }).await?;
-        service.execute(&barcelona, b, &Command::Assign { processor: None }).await?;
+        service
+            .execute(
+                &madrid,
+                b,
+                &Command::Transfer {
+                    office: "08".into(),
+                    note: None,
+                },
+            )
+            .await?;
+        service
+            .execute(&barcelona, b, &Command::Assign { processor: None })
+            .await?;
         let deadline_b = service.execute(&barcelona, b, &ask).await?.case.deadline;
         println!("{b}: requested the same day at office 08 → deadline {deadline_b:?}");
         Ok::<_, Box<dyn std::error::Error>>(())

@@ -21,7 +21,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("casia-example-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let url = format!("sqlite:{}?mode=rwc", dir.join("casia-example.db").display());
-    let rules = Arc::new(CaseRules::with_defaults(ReceiptKey::new("keep this secret")));
+    let rules = Arc::new(CaseRules::with_defaults(ReceiptKey::new(
+        "keep this secret",
+    )));
     let user = Actor::User {
         authorization: "A1".parse()?,
         user: "u1".parse()?,
@@ -30,7 +32,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let store = SqlStore::connect(&url, &SqlOptions::default()).await?;
     store.migrate().await?;
-    let service = CaseService::new(Arc::new(store.clone()), Arc::new(SystemClock), rules.clone());
+    let service = CaseService::new(
+        Arc::new(store.clone()),
+        Arc::new(SystemClock),
+        rules.clone(),
+    );
     for title in ["Alta fuera de plazo", "Bases de cotización de octubre"] {
         let outcome = service
             .submit(
@@ -48,10 +54,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 },
             )
             .await?;
-        println!("submitted {} (office {})", outcome.case.number, outcome.case.office);
+        println!(
+            "submitted {} (office {})",
+            outcome.case.number, outcome.case.office
+        );
     }
     let page = service
-        .search(&user, &SearchInput { status: Some("open".into()), ..SearchInput::default() })
+        .search(
+            &user,
+            &SearchInput {
+                status: Some("open".into()),
+                ..SearchInput::default()
+            },
+        )
         .await?;
     println!("open cases this month: {}", page.items.len());
     store.close().await;
@@ -61,7 +76,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let service = CaseService::new(Arc::new(reopened), Arc::new(SystemClock), rules);
     if let Some(first) = page.items.last() {
         let case = service.get(&user, first.number).await?;
-        println!("read back {}: {} — {}", case.number, case.state.label_es(), case.title);
+        println!(
+            "read back {}: {} — {}",
+            case.number,
+            case.state.label_es(),
+            case.title
+        );
     }
     std::fs::remove_dir_all(&dir)?;
     Ok(())

@@ -22,9 +22,19 @@ use casia::{CaseRules, CaseService};
 const SECRET: &[u8] = b"example-signing-secret-0123456789";
 
 /// One request; returns (status, headers+body as text, raw body).
-fn call(addr: &str, method: &str, path: &str, token: Option<&str>, content_type: Option<&str>, body: &[u8]) -> std::io::Result<(u16, String, Vec<u8>)> {
+fn call(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> std::io::Result<(u16, String, Vec<u8>)> {
     let mut s = TcpStream::connect(addr)?;
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     if let Some(t) = token {
         head.push_str(&format!("Authorization: Bearer {t}\r\n"));
     }
@@ -39,10 +49,17 @@ fn call(addr: &str, method: &str, path: &str, token: Option<&str>, content_type:
     s.write_all(body)?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").map_or(raw.len(), |p| p + 4);
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(raw.len(), |p| p + 4);
     let (head, body) = raw.split_at(split);
     let head = String::from_utf8_lossy(head).into_owned();
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     Ok((status, head, body.to_vec()))
 }
 
@@ -54,11 +71,24 @@ fn json(body: &[u8]) -> serde_json::Value {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = Arc::new(MemoryStore::new());
     let secret = ReceiptKey::new("example receipts");
-    let service = CaseService::new(store.clone(), Arc::new(SystemClock), Arc::new(CaseRules::with_defaults(secret)));
+    let service = CaseService::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        Arc::new(CaseRules::with_defaults(secret)),
+    );
     let auth = Authenticator::hs256(SECRET);
-    let user = Actor::User { authorization: "A1".parse()?, user: "u1".parse()?, province: "28".parse()? };
-    let processor = Actor::Processor { processor: "P1".parse()?, office: "28".parse()? };
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    let user = Actor::User {
+        authorization: "A1".parse()?,
+        user: "u1".parse()?,
+        province: "28".parse()?,
+    };
+    let processor = Actor::Processor {
+        processor: "P1".parse()?,
+        office: "28".parse()?,
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
     let user_token = auth.mint(&Claims::for_actor(&user, now, 3600))?;
     let processor_token = auth.mint(&Claims::for_actor(&processor, now, 3600))?;
 

@@ -45,7 +45,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 complementary_data: [("submission_code".to_owned(), format!("ENV{i:04}"))].into(),
                 ..SubmitInput::default()
             };
-            service.submit(&user, &input).await.map(|o| o.case.number).map_err(|e| e.to_string())
+            service
+                .submit(&user, &input)
+                .await
+                .map(|o| o.case.number)
+                .map_err(|e| e.to_string())
         }));
     }
     let mut numbers = Vec::new();
@@ -57,7 +61,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("20 concurrent submissions got: {}", shown.join(", "));
 
     let (a, b) = tokio::join!(service.sweep(), service.sweep());
-    println!("two concurrent sweeps: closed {} + {}", a?.closed.len(), b?.closed.len());
+    println!(
+        "two concurrent sweeps: closed {} + {}",
+        a?.closed.len(),
+        b?.closed.len()
+    );
     store.drop_fresh().await;
     Ok(())
 }
