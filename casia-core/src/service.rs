@@ -222,6 +222,8 @@ impl CaseService {
         }
         let now = self.clock.now();
         let mut report = SweepReport::default();
+        // A set beside the ordered list: the reminder pass asks it once per case.
+        let mut closed = std::collections::HashSet::new();
         let waiting = self.repo.awaiting_information().await?;
         for case in waiting
             .iter()
@@ -233,6 +235,7 @@ impl CaseService {
             {
                 Ok(outcome) => {
                     report.closed.push(case.number);
+                    closed.insert(case.number);
                     report.notifications.extend(outcome.notifications);
                 }
                 // Closed, answered or changed by someone else meanwhile.
@@ -241,7 +244,7 @@ impl CaseService {
             }
         }
         for case in &waiting {
-            if report.closed.contains(&case.number) {
+            if closed.contains(&case.number) {
                 continue;
             }
             if let Some(notifications) = self.remind(case.number).await? {
