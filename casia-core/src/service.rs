@@ -229,14 +229,11 @@ impl CaseService {
             .iter()
             .filter(|c| c.deadline.is_some_and(|d| is_overdue(d, now)))
         {
-            match self
-                .run(actor, case.number, &Command::CloseExOfficio, None)
-                .await
-            {
-                Ok(outcome) => {
+            match self.close_overdue(actor, case, now).await {
+                Ok(notifications) => {
                     report.closed.push(case.number);
                     closed.insert(case.number);
-                    report.notifications.extend(outcome.notifications);
+                    report.notifications.extend(notifications);
                 }
                 // Closed, answered or changed by someone else meanwhile.
                 Err(ServiceError::Rule(_)) => {}
@@ -247,12 +244,42 @@ impl CaseService {
             if closed.contains(&case.number) {
                 continue;
             }
-            if let Some(notifications) = self.remind(case.number).await? {
+            // Decided on the case as loaded; only a due reminder touches the
+            // store, and a lost race re-reads it.
+            let Some(change) = decide_reminder(case, &self.rules, now) else {
+                continue;
+            };
+            let sent = match self.repo.update(&change).await {
+                Ok(()) => Some(change.notifications),
+                Err(StoreError::VersionConflict) => self.remind(case.number).await?,
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(notifications) = sent {
                 report.reminded.push(case.number);
                 report.notifications.extend(notifications);
             }
         }
         Ok(report)
+    }
+
+    /// Closes one overdue case, deciding on the case as the sweep loaded it
+    /// (no second read); a version conflict falls back to the ordinary
+    /// re-read-and-decide path.
+    async fn close_overdue(
+        &self,
+        actor: &Actor,
+        case: &Case,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Notification>, ServiceError> {
+        let change = decide(case, actor, &Command::CloseExOfficio, &self.rules, now)?;
+        match self.repo.update(&change).await {
+            Ok(()) => Ok(change.notifications),
+            Err(StoreError::VersionConflict) => self
+                .run(actor, case.number, &Command::CloseExOfficio, None)
+                .await
+                .map(|o| o.notifications),
+            Err(e) => Err(e.into()),
+        }
     }
 
     async fn remind(&self, number: CaseNumber) -> Result<Option<Vec<Notification>>, ServiceError> {

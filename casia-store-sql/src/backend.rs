@@ -250,15 +250,11 @@ impl Repo {
         let first_new = case.history.len().saturating_sub(change.new_history);
         insert_history(&mut tx, &number, &case.history[first_new..], first_new).await?;
         insert_attachments(&mut tx, &number, &change.new_attachments).await?;
-        match &case.survey {
-            Some(survey) => upsert_survey(&mut tx, SurveyRow::from_survey(&number, survey)).await?,
-            None => {
-                sqlx::query(sql::DELETE_SURVEY)
-                    .bind(number.to_string())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_error)?;
-            }
+        // The core only ever adds a survey (DOMAIN.md §5: once, on a resolved
+        // case) and never removes one, so a case without a survey has no row
+        // to delete: one statement less on every write.
+        if let Some(survey) = &case.survey {
+            upsert_survey(&mut tx, SurveyRow::from_survey(&number, survey)).await?;
         }
         insert_outbox(&mut tx, &change.notifications).await?;
         tx.commit().await.map_err(db_error)

@@ -55,8 +55,6 @@ pub(crate) const UPSERT_SURVEY: &str = "INSERT INTO surveys (case_number, rating
      ON CONFLICT (case_number) DO UPDATE SET rating = excluded.rating, \
      comment = excluded.comment, at = excluded.at, by_user = excluded.by_user";
 
-pub(crate) const DELETE_SURVEY: &str = "DELETE FROM surveys WHERE case_number = $1";
-
 pub(crate) const INSERT_OUTBOX: &str = "INSERT INTO outbox (kind, case_number, \
      authorization_id, at, deadline, message_text, delivered, attempts) \
      VALUES ($1, $2, $3, $4, $5, $6, FALSE, 0)";
