@@ -33,6 +33,23 @@ pub trait CaseRepository: Send + Sync {
     /// and nothing changes.
     async fn update(&self, change: &Change) -> Result<(), StoreError>;
 
+    /// Writes several decided changes of distinct cases, each iff its stored
+    /// version is still its `expected_version`; says per change whether it
+    /// was written (`false`: a lost race, nothing of it written). Stores may
+    /// write them in fewer transactions (the sweep's closures, DOMAIN.md §5);
+    /// each change stays all-or-nothing. The default writes one at a time.
+    async fn update_many(&self, changes: &[Change]) -> Result<Vec<bool>, StoreError> {
+        let mut written = Vec::with_capacity(changes.len());
+        for change in changes {
+            match self.update(change).await {
+                Ok(()) => written.push(true),
+                Err(StoreError::VersionConflict) => written.push(false),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(written)
+    }
+
     /// The cases matching `filter`, in [`crate::search::search_order`],
     /// at most `filter.limit + 1` (the extra one tells there is a next page).
     async fn search(&self, filter: &SearchFilter) -> Result<Vec<Case>, StoreError>;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::actor::Actor;
 use crate::case::{Attachment, Case, HistoryEntry};
-use crate::command::{Command, decide, decide_reminder};
+use crate::command::{Change, Command, decide, decide_reminder};
 use crate::deadline::is_overdue;
 use crate::error::{CasiaError, ServiceError, StoreError};
 use crate::ids::CaseNumber;
@@ -16,6 +16,9 @@ use crate::receipt::{Receipt, normalise_code};
 use crate::rules::CaseRules;
 use crate::search::{Page, SearchFilter, SearchInput};
 use crate::submission::{SubmitInput, validate_submission};
+
+/// How many overdue cases the sweep writes per [`CaseRepository::update_many`].
+pub const SWEEP_CHUNK: usize = 500;
 
 /// How often a command is re-read and re-decided after a version conflict.
 pub const MAX_CONFLICT_RETRIES: usize = 64;
@@ -225,19 +228,42 @@ impl CaseService {
         // A set beside the ordered list: the reminder pass asks it once per case.
         let mut closed = std::collections::HashSet::new();
         let waiting = self.repo.awaiting_information().await?;
-        for case in waiting
+        // Decided on the cases as loaded (no second read), written a chunk at
+        // a time; a case someone changed meanwhile goes the ordinary
+        // re-read-and-decide way, so the report stays in ascending order.
+        let overdue: Vec<Change> = waiting
             .iter()
             .filter(|c| c.deadline.is_some_and(|d| is_overdue(d, now)))
-        {
-            match self.close_overdue(actor, case, now).await {
-                Ok(notifications) => {
-                    report.closed.push(case.number);
-                    closed.insert(case.number);
-                    report.notifications.extend(notifications);
-                }
-                // Closed, answered or changed by someone else meanwhile.
-                Err(ServiceError::Rule(_)) => {}
-                Err(e) => return Err(e),
+            .filter_map(|c| decide(c, actor, &Command::CloseExOfficio, &self.rules, now).ok())
+            .collect();
+        for changes in overdue.chunks(SWEEP_CHUNK) {
+            let written = self.repo.update_many(changes).await?;
+            if written.len() != changes.len() {
+                return Err(StoreError::Backend(format!(
+                    "update_many answered {} of {} changes",
+                    written.len(),
+                    changes.len()
+                ))
+                .into());
+            }
+            for (change, won) in changes.iter().zip(written) {
+                let number = change.case.number;
+                let notifications = if won {
+                    change.notifications.clone()
+                } else {
+                    match self
+                        .run(actor, number, &Command::CloseExOfficio, None)
+                        .await
+                    {
+                        Ok(outcome) => outcome.notifications,
+                        // Closed, answered or changed by someone else meanwhile.
+                        Err(ServiceError::Rule(_)) => continue,
+                        Err(e) => return Err(e),
+                    }
+                };
+                report.closed.push(number);
+                closed.insert(number);
+                report.notifications.extend(notifications);
             }
         }
         for case in &waiting {
@@ -260,26 +286,6 @@ impl CaseService {
             }
         }
         Ok(report)
-    }
-
-    /// Closes one overdue case, deciding on the case as the sweep loaded it
-    /// (no second read); a version conflict falls back to the ordinary
-    /// re-read-and-decide path.
-    async fn close_overdue(
-        &self,
-        actor: &Actor,
-        case: &Case,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<Notification>, ServiceError> {
-        let change = decide(case, actor, &Command::CloseExOfficio, &self.rules, now)?;
-        match self.repo.update(&change).await {
-            Ok(()) => Ok(change.notifications),
-            Err(StoreError::VersionConflict) => self
-                .run(actor, case.number, &Command::CloseExOfficio, None)
-                .await
-                .map(|o| o.notifications),
-            Err(e) => Err(e.into()),
-        }
     }
 
     async fn remind(&self, number: CaseNumber) -> Result<Option<Vec<Notification>>, ServiceError> {

@@ -189,6 +189,7 @@ struct Race {
     other: CaseService,
     racing: Arc<RacingStore>,
     inner: Arc<MemoryStore>,
+    clock: Arc<FixedClock>,
 }
 
 fn race(limits: AttachmentLimits) -> Race {
@@ -201,9 +202,10 @@ fn race(limits: AttachmentLimits) -> Race {
     let clock = Arc::new(FixedClock::new(at("2026-11-02T09:00:00Z")));
     Race {
         service: support::service_over(racing.clone(), clock.clone(), limits),
-        other: support::service_over(inner.clone(), clock, limits),
+        other: support::service_over(inner.clone(), clock.clone(), limits),
         racing,
         inner,
+        clock,
     }
 }
 
@@ -515,6 +517,55 @@ fn two_racing_sweeps_close_each_overdue_case_exactly_once() {
     }
     let again = block_on(service.sweep()).expect("sweep");
     assert!(again.closed.is_empty() && again.reminded.is_empty());
+}
+
+/// The sweep writes its closures a chunk at a time; a case answered between
+/// the sweep's read and its write is not closed (the lost race is decided
+/// again on the fresh case), and the others are, in ascending order (§5).
+#[test]
+fn a_case_answered_while_the_sweep_runs_is_not_closed() {
+    let r = race(AttachmentLimits::default());
+    let numbers: Vec<CaseNumber> = (0..3).map(|_| awaiting_information(&r.service)).collect();
+    r.clock.set(at("2026-12-01T09:00:00Z"));
+    // The user answers the first case just before the sweep writes it.
+    r.arm(u1(), add_documentation(9));
+
+    let report = block_on(r.service.sweep()).expect("sweep");
+
+    assert_eq!(report.closed, numbers[1..]);
+    let answered = stored(&r.service, numbers[0]);
+    assert_eq!(
+        events(&answered).last(),
+        Some(&HistoryEvent::DocumentationAdded)
+    );
+    assert_ne!(answered.state.substatus_code(), "closed_ex_officio");
+    for n in &numbers[1..] {
+        assert_eq!(
+            stored(&r.service, *n).state.substatus_code(),
+            "closed_ex_officio"
+        );
+    }
+    assert_eq!(
+        count_kind(&r.inner, NotificationKind::CaseClosedExOfficio),
+        2
+    );
+}
+
+/// More overdue cases than one chunk: all closed, once, ascending (§5).
+#[test]
+fn a_sweep_over_more_than_one_chunk_closes_every_overdue_case_in_order() {
+    let (service, clock, store) = memory_service(AttachmentLimits::default());
+    let count = casia_core::service::SWEEP_CHUNK * 2 + 7;
+    let numbers: Vec<CaseNumber> = (0..count).map(|_| awaiting_information(&service)).collect();
+    clock.set(at("2026-12-01T09:00:00Z"));
+    let report = block_on(service.sweep()).expect("sweep");
+    assert_eq!(report.closed, numbers);
+    assert_eq!(report.notifications.len(), count);
+    assert_eq!(
+        count_kind(&store, NotificationKind::CaseClosedExOfficio),
+        count
+    );
+    assert!(block_on(service.sweep()).expect("sweep").closed.is_empty());
 }
 
 /// Each information request earns its own reminder (§5 "one reminder per

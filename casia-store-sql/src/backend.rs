@@ -4,19 +4,22 @@
 //! transaction (DOMAIN.md §10); reads run in one snapshot so a case and its
 //! history are never torn.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, TimeDelta, Utc};
+use sqlx::query_builder::Separated;
 use sqlx::{Database, FromRow, Pool, QueryBuilder, Row, Transaction};
+use tokio::sync::oneshot;
 
+use casia_core::attachment::AcceptedAttachment;
 use casia_core::command::Change;
 use casia_core::ids::{AuthorizationId, CaseNumber, OfficeCode};
 use casia_core::ports::{DeliveryFailure, OutboxMessage};
 use casia_core::search::{QUEUE_SUBSTATES, Scope, SearchFilter};
 use casia_core::status::{CaseState, OpenSubstatus};
 use casia_core::submission::{CaseDraft, NewCase};
-use casia_core::{Case, HistoryEntry, Notification, StoreError};
+use casia_core::{Case, Notification, StoreError};
 
 use super::{BEGIN_READ, BEGIN_WRITE, Db, DbRow, OUTBOX_CLAIM, db_error};
 use crate::rows::{
@@ -30,6 +33,18 @@ type Query<'q> = sqlx::query::Query<'q, Db, <Db as Database>::Arguments>;
 
 /// Most bound values in one `IN (…)` list.
 const IN_LIST_CHUNK: usize = 500;
+
+/// Most submissions written in one transaction by the submission writer:
+/// 23 bound values each stays far below both backends' parameter limits.
+const MAX_SUBMISSION_BATCH: usize = 128;
+
+/// Most cases in one version-checked multi-row `UPDATE` (24 bound values
+/// each).
+const UPDATE_CHUNK: usize = 500;
+
+/// Most rows in one multi-row `INSERT` of history or outbox rows (9 bound
+/// values each).
+const INSERT_ROWS_CHUNK: usize = 1_000;
 
 impl<'r> FromRow<'r, DbRow> for CaseRow {
     fn from_row(r: &'r DbRow) -> Result<Self, sqlx::Error> {
@@ -129,7 +144,7 @@ impl<'r> FromRow<'r, DbRow> for OutboxRow {
     }
 }
 
-/// Binds a case row in [`sql::INSERT_CASE`] order (`$1`..`$23`).
+/// Binds a case row in [`CASE_COLUMNS`] order (`$1`..`$23`).
 fn bind_case<'q>(q: Query<'q>, r: &CaseRow) -> Query<'q> {
     q.bind(r.number.clone())
         .bind(r.case_type.clone())
@@ -156,6 +171,87 @@ fn bind_case<'q>(q: Query<'q>, r: &CaseRow) -> Query<'q> {
         .bind(r.version)
 }
 
+/// Pushes a case row's values in [`CASE_COLUMNS`] order into a `VALUES` tuple.
+fn push_case(b: &mut Separated<'_, Db, &'static str>, r: CaseRow) {
+    b.push_bind(r.number)
+        .push_bind(r.case_type)
+        .push_bind(r.materia)
+        .push_bind(r.category)
+        .push_bind(r.subcategory)
+        .push_bind(r.substatus)
+        .push_bind(r.office)
+        .push_bind(r.assignee)
+        .push_bind(r.authorization_id)
+        .push_bind(r.submitted_by)
+        .push_bind(r.province)
+        .push_bind(r.affects_current_period)
+        .push_bind(r.title)
+        .push_bind(r.description)
+        .push_bind(r.complementary_data)
+        .push_bind(r.deadline)
+        .push_bind(r.reminder_sent)
+        .push_bind(r.submitted_at)
+        .push_bind(r.closed_at)
+        .push_bind(r.resolution)
+        .push_bind(r.receipt)
+        .push_bind(r.verification_code)
+        .push_bind(r.version);
+}
+
+/// A submission waiting for the writer, and where its result goes.
+struct PendingSubmission {
+    draft: CaseDraft,
+    reply: oneshot::Sender<Result<NewCase, StoreError>>,
+}
+
+#[derive(Default)]
+struct SubmissionQueueState {
+    waiting: Vec<PendingSubmission>,
+    /// Whether a writer task is running; it drains `waiting` before it ends.
+    writing: bool,
+}
+
+/// Group commit of submissions (DOMAIN.md §4, §10): callers queue their
+/// drafts and one writer task at a time takes everything queued, numbers it
+/// with one counter update and commits it in one transaction. Numbers stay
+/// gap-free (a failed transaction gives them all back) and each submission
+/// is still all-or-nothing: a failed batch is written again one draft per
+/// transaction, so one bad draft fails alone. The writer is a spawned task,
+/// so a caller that goes away (a dropped HTTP request) never cancels the
+/// others' transaction.
+#[derive(Default)]
+struct SubmissionQueue {
+    state: Mutex<SubmissionQueueState>,
+}
+
+impl SubmissionQueue {
+    fn lock(&self) -> MutexGuard<'_, SubmissionQueueState> {
+        // The state is a list and a flag, consistent after any panic.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl std::fmt::Debug for SubmissionQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.lock();
+        f.debug_struct("SubmissionQueue")
+            .field("waiting", &state.waiting.len())
+            .field("writing", &state.writing)
+            .finish()
+    }
+}
+
+/// Lets a later submission start a new writer if this one panics.
+struct WriterGuard(Arc<SubmissionQueue>);
+
+impl Drop for WriterGuard {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.lock().writing = false;
+        }
+    }
+}
+
 /// The two pools of a store: readers, and the writer(s). SQLite files get
 /// one writer connection (SQLite has one writer; queuing in the pool beats
 /// spinning on `SQLITE_BUSY`); PostgreSQL and in-memory SQLite use one pool
@@ -164,11 +260,16 @@ fn bind_case<'q>(q: Query<'q>, r: &CaseRow) -> Query<'q> {
 pub(crate) struct Repo {
     read: Pool<Db>,
     write: Pool<Db>,
+    submissions: Arc<SubmissionQueue>,
 }
 
 impl Repo {
     pub(crate) fn new(read: Pool<Db>, write: Pool<Db>) -> Repo {
-        Repo { read, write }
+        Repo {
+            read,
+            write,
+            submissions: Arc::default(),
+        }
     }
 
     /// The pool writes go through (migrations, tests, embedders).
@@ -191,31 +292,138 @@ impl Repo {
 
     // ------------------------------------------------------------ writes
 
+    /// Queues the draft for the submission writer and waits for its case.
     pub(crate) async fn create(&self, draft: &CaseDraft) -> Result<NewCase, StoreError> {
-        let year = draft.year();
-        let mut tx = self.write_tx().await?;
-        let next: i64 = sqlx::query_scalar(sql::NEXT_SEQUENCE)
-            .bind(i64::from(year))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        let number = u32::try_from(next)
-            .ok()
-            .and_then(|seq| CaseNumber::new(year, seq))
-            .ok_or_else(|| StoreError::Backend(format!("case numbers of {year} exhausted")))?;
-        let created = draft.complete(number);
-        let case = &created.case;
-        let row = CaseRow::from_case(case)?;
-        bind_case(sqlx::query(sql::INSERT_CASE), &row)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        insert_history(&mut tx, &number, &case.history, 0).await?;
-        insert_attachments(&mut tx, &number, &created.attachments).await?;
-        if let Some(survey) = &case.survey {
-            upsert_survey(&mut tx, SurveyRow::from_survey(&number, survey)).await?;
+        let (reply, result) = oneshot::channel();
+        let start_writer = {
+            let mut state = self.submissions.lock();
+            state.waiting.push(PendingSubmission {
+                draft: draft.clone(),
+                reply,
+            });
+            !std::mem::replace(&mut state.writing, true)
+        };
+        if start_writer {
+            tokio::spawn(self.clone().write_submissions());
         }
-        insert_outbox(&mut tx, &created.notifications).await?;
+        result.await.unwrap_or_else(|_| {
+            Err(StoreError::Backend(
+                "the submission writer stopped before answering".into(),
+            ))
+        })
+    }
+
+    /// The writer task: takes what is queued, a batch at a time, until the
+    /// queue is empty (checked under the lock that callers queue under, so
+    /// no draft is left behind without a writer).
+    async fn write_submissions(self) {
+        let _guard = WriterGuard(Arc::clone(&self.submissions));
+        loop {
+            let batch: Vec<PendingSubmission> = {
+                let mut state = self.submissions.lock();
+                if state.waiting.is_empty() {
+                    state.writing = false;
+                    return;
+                }
+                let n = state.waiting.len().min(MAX_SUBMISSION_BATCH);
+                state.waiting.drain(..n).collect()
+            };
+            let drafts: Vec<&CaseDraft> = batch.iter().map(|p| &p.draft).collect();
+            match self.create_batch(&drafts).await {
+                Ok(created) => {
+                    for (pending, case) in batch.into_iter().zip(created) {
+                        // The caller may have gone; its case is written anyway.
+                        let _ = pending.reply.send(Ok(case));
+                    }
+                }
+                Err(e) if batch.len() == 1 => {
+                    if let Some(pending) = batch.into_iter().next() {
+                        let _ = pending.reply.send(Err(e));
+                    }
+                }
+                Err(_) => {
+                    for pending in batch {
+                        let alone =
+                            self.create_batch(&[&pending.draft])
+                                .await
+                                .and_then(|created| {
+                                    created.into_iter().next().ok_or_else(|| {
+                                        StoreError::Backend("a submission was not written".into())
+                                    })
+                                });
+                        let _ = pending.reply.send(alone);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Numbers the drafts (per year, in queue order) and writes them in one
+    /// transaction; the cases come back in the drafts' order.
+    async fn create_batch(&self, drafts: &[&CaseDraft]) -> Result<Vec<NewCase>, StoreError> {
+        let mut per_year: Vec<(i32, u32)> = Vec::new();
+        for d in drafts {
+            match per_year.iter_mut().find(|(y, _)| *y == d.year()) {
+                Some((_, n)) => *n += 1,
+                None => per_year.push((d.year(), 1)),
+            }
+        }
+        let mut tx = self.write_tx().await?;
+        let mut next_of_year: Vec<(i32, u32)> = Vec::with_capacity(per_year.len());
+        for (year, n) in per_year {
+            let last: i64 = sqlx::query_scalar(sql::TAKE_SEQUENCES)
+                .bind(i64::from(year))
+                .bind(i64::from(n))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            let first = last - i64::from(n) + 1;
+            let first = u32::try_from(first)
+                .ok()
+                .filter(|f| f.checked_add(n - 1).is_some())
+                .ok_or_else(|| exhausted(year))?;
+            next_of_year.push((year, first));
+        }
+        let mut created = Vec::with_capacity(drafts.len());
+        for d in drafts {
+            let year = d.year();
+            let slot = next_of_year
+                .iter_mut()
+                .find(|(y, _)| *y == year)
+                .ok_or_else(|| StoreError::Backend(format!("no numbers taken for {year}")))?;
+            let number = CaseNumber::new(year, slot.1).ok_or_else(|| exhausted(year))?;
+            slot.1 += 1;
+            created.push(d.complete(number));
+        }
+        let rows = created
+            .iter()
+            .map(|c| CaseRow::from_case(&c.case))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut qb = QueryBuilder::<Db>::new(sql::INSERT_CASES_HEAD);
+        qb.push_values(rows, |mut b, r| push_case(&mut b, r));
+        qb.build().execute(&mut *tx).await.map_err(db_error)?;
+        let history: Vec<HistoryRow> = created
+            .iter()
+            .flat_map(|c| {
+                c.case
+                    .history
+                    .iter()
+                    .enumerate()
+                    .map(|(seq, e)| HistoryRow::from_entry(&c.case.number, seq, e))
+            })
+            .collect();
+        insert_history_rows(&mut tx, history).await?;
+        for c in &created {
+            insert_attachments(&mut tx, &c.case.number, &c.attachments).await?;
+            if let Some(survey) = &c.case.survey {
+                upsert_survey(&mut tx, SurveyRow::from_survey(&c.case.number, survey)).await?;
+            }
+        }
+        insert_outbox(
+            &mut tx,
+            outbox_rows(created.iter().map(|c| &c.notifications)),
+        )
+        .await?;
         tx.commit().await.map_err(db_error)?;
         Ok(created)
     }
@@ -224,11 +432,7 @@ impl Repo {
         let case = &change.case;
         let number = case.number;
         let row = CaseRow::from_case(case)?;
-        let expected = i64::try_from(change.expected_version).map_err(|_| {
-            StoreError::Backend(format!(
-                "expected version of case {number} exceeds the SQL range"
-            ))
-        })?;
+        let expected = expected_version(change)?;
         let mut tx = self.write_tx().await?;
         let updated = bind_case(sqlx::query(sql::UPDATE_CASE), &row)
             .bind(expected)
@@ -247,17 +451,54 @@ impl Repo {
                 corrupt(&number.to_string(), "update of a case that does not exist")
             });
         }
-        let first_new = case.history.len().saturating_sub(change.new_history);
-        insert_history(&mut tx, &number, &case.history[first_new..], first_new).await?;
-        insert_attachments(&mut tx, &number, &change.new_attachments).await?;
-        // The core only ever adds a survey (DOMAIN.md §5: once, on a resolved
-        // case) and never removes one, so a case without a survey has no row
-        // to delete: one statement less on every write.
-        if let Some(survey) = &case.survey {
-            upsert_survey(&mut tx, SurveyRow::from_survey(&number, survey)).await?;
-        }
-        insert_outbox(&mut tx, &change.notifications).await?;
+        write_change_rows(&mut tx, std::slice::from_ref(change)).await?;
         tx.commit().await.map_err(db_error)
+    }
+
+    /// Several changes in one transaction: one version-checked multi-row
+    /// `UPDATE` (the rows whose version still matches are updated and
+    /// returned), then the new rows of the winners. Losers write nothing.
+    pub(crate) async fn update_many(&self, changes: &[Change]) -> Result<Vec<bool>, StoreError> {
+        let mut numbers = HashSet::with_capacity(changes.len());
+        if !changes.iter().all(|c| numbers.insert(c.case.number)) {
+            return Err(StoreError::Backend(
+                "update_many takes each case at most once".into(),
+            ));
+        }
+        let mut written = Vec::with_capacity(changes.len());
+        for chunk in changes.chunks(UPDATE_CHUNK) {
+            let mut rows = Vec::with_capacity(chunk.len());
+            for change in chunk {
+                rows.push((CaseRow::from_case(&change.case)?, expected_version(change)?));
+            }
+            let mut tx = self.write_tx().await?;
+            let mut qb = QueryBuilder::<Db>::new(sql::UPDATE_CASES_HEAD);
+            qb.push_values(rows, |mut b, (row, expected)| {
+                push_case(&mut b, row);
+                b.push_bind(expected);
+            });
+            qb.push(sql::UPDATE_CASES_TAIL);
+            let won: HashSet<String> = qb
+                .build_query_scalar::<String>()
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .into_iter()
+                .collect();
+            let winners: Vec<Change> = chunk
+                .iter()
+                .filter(|c| won.contains(&c.case.number.to_string()))
+                .cloned()
+                .collect();
+            write_change_rows(&mut tx, &winners).await?;
+            tx.commit().await.map_err(db_error)?;
+            written.extend(
+                chunk
+                    .iter()
+                    .map(|c| won.contains(&c.case.number.to_string())),
+            );
+        }
+        Ok(written)
     }
 
     // ------------------------------------------------------------- reads
@@ -689,27 +930,65 @@ where
         .map_err(db_error)
 }
 
-async fn insert_history(
-    conn: &mut Conn,
-    number: &CaseNumber,
-    entries: &[HistoryEntry],
-    first_seq: usize,
-) -> Result<(), StoreError> {
-    for (i, e) in entries.iter().enumerate() {
-        let h = HistoryRow::from_entry(number, first_seq + i, e);
-        sqlx::query(sql::INSERT_HISTORY)
-            .bind(h.case_number)
-            .bind(h.seq)
-            .bind(h.at)
-            .bind(h.event)
-            .bind(h.substatus)
-            .bind(h.actor_role)
-            .bind(h.actor_id)
-            .bind(h.observation)
-            .bind(h.visibility)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_error)?;
+/// The error of a year whose numbers ran out (DOMAIN.md §4: eight digits).
+fn exhausted(year: i32) -> StoreError {
+    StoreError::Backend(format!("case numbers of {year} exhausted"))
+}
+
+fn expected_version(change: &Change) -> Result<i64, StoreError> {
+    i64::try_from(change.expected_version).map_err(|_| {
+        StoreError::Backend(format!(
+            "expected version of case {} exceeds the SQL range",
+            change.case.number
+        ))
+    })
+}
+
+/// What a written change adds beside its case row: new history entries,
+/// attachments with their bytes, the survey, notifications (in order).
+async fn write_change_rows(conn: &mut Conn, changes: &[Change]) -> Result<(), StoreError> {
+    let history: Vec<HistoryRow> = changes
+        .iter()
+        .flat_map(|change| {
+            let case = &change.case;
+            let first_new = case.history.len().saturating_sub(change.new_history);
+            case.history[first_new..]
+                .iter()
+                .enumerate()
+                .map(move |(i, e)| HistoryRow::from_entry(&case.number, first_new + i, e))
+        })
+        .collect();
+    insert_history_rows(conn, history).await?;
+    for change in changes {
+        let number = change.case.number;
+        insert_attachments(conn, &number, &change.new_attachments).await?;
+        // The core only ever adds a survey (DOMAIN.md §5: once, on a resolved
+        // case) and never removes one, so a case without a survey has no row
+        // to delete: one statement less on every write.
+        if let Some(survey) = &change.case.survey {
+            upsert_survey(conn, SurveyRow::from_survey(&number, survey)).await?;
+        }
+    }
+    insert_outbox(conn, outbox_rows(changes.iter().map(|c| &c.notifications))).await
+}
+
+/// History rows in multi-row `INSERT`s.
+async fn insert_history_rows(conn: &mut Conn, rows: Vec<HistoryRow>) -> Result<(), StoreError> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut qb = QueryBuilder::<Db>::new(sql::INSERT_HISTORIES_HEAD);
+        qb.push_values(rows.by_ref().take(INSERT_ROWS_CHUNK), |mut b, h| {
+            b.push_bind(h.case_number)
+                .push_bind(h.seq)
+                .push_bind(h.at)
+                .push_bind(h.event)
+                .push_bind(h.substatus)
+                .push_bind(h.actor_role)
+                .push_bind(h.actor_id)
+                .push_bind(h.observation)
+                .push_bind(h.visibility);
+        });
+        qb.build().execute(&mut *conn).await.map_err(db_error)?;
     }
     Ok(())
 }
@@ -717,7 +996,7 @@ async fn insert_history(
 async fn insert_attachments(
     conn: &mut Conn,
     number: &CaseNumber,
-    accepted: &[casia_core::attachment::AcceptedAttachment],
+    accepted: &[AcceptedAttachment],
 ) -> Result<(), StoreError> {
     for (a, content) in attachment_rows(number, accepted)? {
         let id = a.id;
@@ -760,19 +1039,31 @@ async fn upsert_survey(conn: &mut Conn, s: SurveyRow) -> Result<(), StoreError> 
     Ok(())
 }
 
-async fn insert_outbox(conn: &mut Conn, notifications: &[Notification]) -> Result<(), StoreError> {
-    for n in notifications {
-        let o = NewOutboxRow::from_notification(n);
-        sqlx::query(sql::INSERT_OUTBOX)
-            .bind(o.kind)
-            .bind(o.case_number)
-            .bind(o.authorization_id)
-            .bind(o.at)
-            .bind(o.deadline)
-            .bind(o.message_text)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_error)?;
+/// The outbox rows of some writes' notifications, in emission order.
+fn outbox_rows<'a>(lists: impl Iterator<Item = &'a Vec<Notification>>) -> Vec<NewOutboxRow> {
+    lists
+        .flatten()
+        .map(NewOutboxRow::from_notification)
+        .collect()
+}
+
+/// Notifications as pending outbox rows, in emission order (ids ascend in
+/// `VALUES` order), in multi-row `INSERT`s.
+async fn insert_outbox(conn: &mut Conn, rows: Vec<NewOutboxRow>) -> Result<(), StoreError> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut qb = QueryBuilder::<Db>::new(sql::INSERT_OUTBOXES_HEAD);
+        qb.push_values(rows.by_ref().take(INSERT_ROWS_CHUNK), |mut b, o| {
+            b.push_bind(o.kind)
+                .push_bind(o.case_number)
+                .push_bind(o.authorization_id)
+                .push_bind(o.at)
+                .push_bind(o.deadline)
+                .push_bind(o.message_text)
+                .push_bind(false)
+                .push_bind(0_i64);
+        });
+        qb.build().execute(&mut *conn).await.map_err(db_error)?;
     }
     Ok(())
 }

@@ -297,6 +297,10 @@ impl CaseRepository for SqlStore {
         dispatch!(self, repo => repo.update(change).await)
     }
 
+    async fn update_many(&self, changes: &[Change]) -> Result<Vec<bool>, StoreError> {
+        dispatch!(self, repo => repo.update_many(changes).await)
+    }
+
     async fn search(&self, filter: &SearchFilter) -> Result<Vec<Case>, StoreError> {
         dispatch!(self, repo => repo.search(filter).await)
     }

@@ -3,22 +3,53 @@
 //! `TRUE`/`FALSE`; only how a transaction begins differs (see each
 //! backend's `BEGIN_WRITE`).
 
-/// Takes the next case number of a year in the creating transaction: the
-/// counter row's lock serialises creators and a rollback gives the number
-/// back, so numbers are gap-free (DOMAIN.md §4).
-pub(crate) const NEXT_SEQUENCE: &str = "INSERT INTO counters (year, last_sequence) VALUES ($1, 1) \
-     ON CONFLICT (year) DO UPDATE SET last_sequence = counters.last_sequence + 1 \
+/// Takes the next `$2` case numbers of year `$1` in the creating
+/// transaction and returns the last of them: the counter row's lock
+/// serialises creators and a rollback gives the numbers back, so numbers
+/// are gap-free (DOMAIN.md §4).
+pub(crate) const TAKE_SEQUENCES: &str = "INSERT INTO counters (year, last_sequence) \
+     VALUES ($1, $2) \
+     ON CONFLICT (year) DO UPDATE SET last_sequence = counters.last_sequence + $2 \
      RETURNING last_sequence";
 
-pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (number, case_type, materia, category, \
+/// The head of a multi-row insert of case rows (`VALUES` follow).
+pub(crate) const INSERT_CASES_HEAD: &str = "INSERT INTO cases (number, case_type, materia, \
+     category, subcategory, substatus, office, assignee, authorization_id, submitted_by, \
+     province, affects_current_period, title, description, complementary_data, deadline, \
+     reminder_sent, submitted_at, closed_at, resolution, receipt, verification_code, version) ";
+
+/// The head of the version-checked multi-row update: a `VALUES` list of
+/// case rows, each followed by its expected version, then
+/// [`UPDATE_CASES_TAIL`]. The target's number is named `target` so that
+/// `RETURNING number` is not ambiguous.
+pub(crate) const UPDATE_CASES_HEAD: &str = "WITH v (target, case_type, materia, category, \
      subcategory, substatus, office, assignee, authorization_id, submitted_by, province, \
      affects_current_period, title, description, complementary_data, deadline, reminder_sent, \
-     submitted_at, closed_at, resolution, receipt, verification_code, version) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-     $19, $20, $21, $22, $23)";
+     submitted_at, closed_at, resolution, receipt, verification_code, version, expected) AS (";
 
-/// The version-checked write (DOMAIN.md §10): binds as [`INSERT_CASE`],
-/// then the expected version as `$24`.
+pub(crate) const UPDATE_CASES_TAIL: &str = ") UPDATE cases SET case_type = v.case_type, \
+     materia = v.materia, category = v.category, subcategory = v.subcategory, \
+     substatus = v.substatus, office = v.office, assignee = v.assignee, \
+     authorization_id = v.authorization_id, submitted_by = v.submitted_by, \
+     province = v.province, affects_current_period = v.affects_current_period, \
+     title = v.title, description = v.description, \
+     complementary_data = v.complementary_data, deadline = v.deadline, \
+     reminder_sent = v.reminder_sent, submitted_at = v.submitted_at, \
+     closed_at = v.closed_at, resolution = v.resolution, receipt = v.receipt, \
+     verification_code = v.verification_code, version = v.version \
+     FROM v WHERE cases.number = v.target AND cases.version = v.expected \
+     RETURNING number";
+
+/// The head of a multi-row insert of history rows.
+pub(crate) const INSERT_HISTORIES_HEAD: &str = "INSERT INTO history (case_number, seq, at, \
+     event, substatus, actor_role, actor_id, observation, visibility) ";
+
+/// The head of a multi-row insert of outbox rows (pending, no attempt yet).
+pub(crate) const INSERT_OUTBOXES_HEAD: &str = "INSERT INTO outbox (kind, case_number, \
+     authorization_id, at, deadline, message_text, delivered, attempts) ";
+
+/// The version-checked write (DOMAIN.md §10): binds a case row in
+/// `CASE_COLUMNS` order, then the expected version as `$24`.
 pub(crate) const UPDATE_CASE: &str = "UPDATE cases SET case_type = $2, materia = $3, \
      category = $4, subcategory = $5, substatus = $6, office = $7, assignee = $8, \
      authorization_id = $9, submitted_by = $10, province = $11, affects_current_period = $12, \
@@ -28,10 +59,6 @@ pub(crate) const UPDATE_CASE: &str = "UPDATE cases SET case_type = $2, materia =
      WHERE number = $1 AND version = $24";
 
 pub(crate) const CASE_EXISTS: &str = "SELECT COUNT(*) FROM cases WHERE number = $1";
-
-pub(crate) const INSERT_HISTORY: &str = "INSERT INTO history (case_number, seq, at, event, \
-     substatus, actor_role, actor_id, observation, visibility) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 pub(crate) const INSERT_ATTACHMENT: &str = "INSERT INTO attachments (case_number, id, \
      document_type, title, file_name, media_type, size, sha256, added_at, added_by_role, \
@@ -54,10 +81,6 @@ pub(crate) const UPSERT_SURVEY: &str = "INSERT INTO surveys (case_number, rating
      by_user) VALUES ($1, $2, $3, $4, $5) \
      ON CONFLICT (case_number) DO UPDATE SET rating = excluded.rating, \
      comment = excluded.comment, at = excluded.at, by_user = excluded.by_user";
-
-pub(crate) const INSERT_OUTBOX: &str = "INSERT INTO outbox (kind, case_number, \
-     authorization_id, at, deadline, message_text, delivered, attempts) \
-     VALUES ($1, $2, $3, $4, $5, $6, FALSE, 0)";
 
 /// The columns of [`crate::rows::OutboxRow`], as a literal for `concat!`.
 macro_rules! outbox_columns {

@@ -283,6 +283,213 @@ async fn postgres_an_aborted_writer_leaves_nothing_and_costs_no_number() {
     an_aborted_writer_leaves_nothing_and_costs_no_number(Target::postgres(&url).await).await;
 }
 
+// ------------------------------------------------------------ group commit
+
+/// Drafts queued together are written in one transaction; a draft that
+/// cannot be written (here: its year has run out of numbers) fails alone,
+/// and every other one is written with gap-free numbers (DOMAIN.md §4).
+async fn a_submission_that_cannot_be_written_fails_alone(target: Target) {
+    // 2027 has one number left.
+    raw_exec(
+        &target.store,
+        "INSERT INTO counters (year, last_sequence) VALUES (2027, 99999998)",
+        &[],
+    )
+    .await;
+    let repo: Arc<dyn CaseRepository> = Arc::new(target.store.clone());
+    let this_year = service(
+        Arc::clone(&repo),
+        Arc::new(FixedClock::new(at("2026-11-05T09:00:00Z"))),
+    );
+    let next_year = service(
+        Arc::clone(&repo),
+        Arc::new(FixedClock::new(at("2027-01-04T09:00:00Z"))),
+    );
+    let mut tasks = Vec::new();
+    for i in 0..40u32 {
+        let svc = if i % 2 == 0 {
+            this_year.clone()
+        } else {
+            next_year.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            svc.submit(&user("A1", "ana", "28"), &inquiry(&format!("Consulta {i}")))
+                .await
+                .map(|o| o.case.number)
+        }));
+    }
+    let mut written = std::collections::BTreeSet::new();
+    let mut exhausted = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            Ok(n) => assert!(written.insert(n), "[{}] {n} given twice", target.label),
+            Err(ServiceError::Store(StoreError::Backend(m))) if m.contains("exhausted") => {
+                exhausted += 1;
+            }
+            Err(e) => panic!("[{}] unexpected error: {e}", target.label),
+        }
+    }
+    let mut expected: std::collections::BTreeSet<CaseNumber> = (1..=20).map(number).collect();
+    expected.insert(CaseNumber::new(2027, CaseNumber::MAX_SEQUENCE).expect("number"));
+    assert_eq!(written, expected, "[{}]", target.label);
+    assert_eq!(exhausted, 19, "[{}]", target.label);
+    assert_eq!(
+        raw_count(&target.store, "SELECT COUNT(*) FROM cases", &[]).await,
+        21
+    );
+    assert_eq!(
+        raw_count(&target.store, "SELECT COUNT(*) FROM history", &[]).await,
+        21
+    );
+    assert_eq!(
+        raw_count(&target.store, "SELECT COUNT(*) FROM outbox", &[]).await,
+        21
+    );
+    assert_eq!(
+        raw_count(
+            &target.store,
+            "SELECT last_sequence FROM counters WHERE year = 2026",
+            &[]
+        )
+        .await,
+        20
+    );
+    for n in &written {
+        let case = CaseRepository::get(&target.store, *n)
+            .await
+            .expect("get")
+            .expect("case");
+        assert_eq!(case.receipt.body.number, *n);
+        assert_eq!(case.history.len(), 1);
+    }
+    target.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_submission_that_cannot_be_written_fails_alone() {
+    a_submission_that_cannot_be_written_fails_alone(Target::sqlite_file("batch").await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_submission_that_cannot_be_written_fails_alone() {
+    let Some(url) = postgres_url("postgres_a_submission_that_cannot_be_written_fails_alone") else {
+        return;
+    };
+    a_submission_that_cannot_be_written_fails_alone(Target::postgres(&url).await).await;
+}
+
+// ------------------------------------------------------------- update_many
+
+/// `update_many` writes each change whose version still matches, with its
+/// history and notifications, and nothing of a stale one (DOMAIN.md §10).
+async fn update_many_writes_current_changes_and_nothing_of_stale_ones(target: Target) {
+    use casia_core::command::{Command, decide};
+    use casia_core::ports::Clock;
+    let clock = Arc::new(FixedClock::new(at("2026-11-05T09:00:00Z")));
+    let svc = service(Arc::new(target.store.clone()), Arc::clone(&clock));
+    let ana = user("A1", "ana", "28");
+    let clerk = support::processor("p1", "28");
+    let mut numbers = Vec::new();
+    for i in 0..3 {
+        let n = svc
+            .submit(&ana, &inquiry(&format!("Caso {i}")))
+            .await
+            .expect("submit")
+            .case
+            .number;
+        svc.execute(&clerk, n, &Command::Assign { processor: None })
+            .await
+            .expect("assign");
+        numbers.push(n);
+    }
+    let request = Command::RequestInformation {
+        observation: "Aporte el documento".into(),
+    };
+    let mut changes = Vec::new();
+    for n in &numbers {
+        let case = CaseRepository::get(&target.store, *n)
+            .await
+            .expect("get")
+            .expect("case");
+        changes.push(decide(&case, &clerk, &request, svc.rules(), clock.now()).expect("decide"));
+    }
+    // Someone else changes the second case first.
+    let moved = svc
+        .execute(
+            &clerk,
+            numbers[1],
+            &Command::Transfer {
+                office: "08".into(),
+                note: None,
+            },
+        )
+        .await
+        .expect("transfer");
+    let outbox_before = target.store.outbox_snapshot().await.expect("outbox").len();
+    let duplicate = [changes[0].clone(), changes[0].clone()];
+    assert!(matches!(
+        target.store.update_many(&duplicate).await,
+        Err(StoreError::Backend(_))
+    ));
+    assert_eq!(
+        target.store.update_many(&[]).await.expect("empty"),
+        Vec::<bool>::new()
+    );
+
+    let written = target
+        .store
+        .update_many(&changes)
+        .await
+        .expect("update_many");
+    assert_eq!(written, [true, false, true], "[{}]", target.label);
+    for (i, change) in changes.iter().enumerate() {
+        let stored = CaseRepository::get(&target.store, numbers[i])
+            .await
+            .expect("get")
+            .expect("case");
+        if i == 1 {
+            assert_eq!(
+                stored, moved.case,
+                "[{}] the stale change leaked",
+                target.label
+            );
+        } else {
+            assert_eq!(stored, change.case, "[{}]", target.label);
+        }
+    }
+    let outbox = target.store.outbox_snapshot().await.expect("outbox");
+    let added: Vec<_> = outbox[outbox_before..]
+        .iter()
+        .map(|m| m.notification.clone())
+        .collect();
+    let expected: Vec<_> = [&changes[0], &changes[2]]
+        .iter()
+        .flat_map(|c| c.notifications.clone())
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(added, expected, "[{}]", target.label);
+    target.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_update_many_writes_current_changes_and_nothing_of_stale_ones() {
+    update_many_writes_current_changes_and_nothing_of_stale_ones(
+        Target::sqlite_file("update-many").await,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_update_many_writes_current_changes_and_nothing_of_stale_ones() {
+    let Some(url) =
+        postgres_url("postgres_update_many_writes_current_changes_and_nothing_of_stale_ones")
+    else {
+        return;
+    };
+    update_many_writes_current_changes_and_nothing_of_stale_ones(Target::postgres(&url).await)
+        .await;
+}
+
 // ------------------------------------------------------------ corrupt rows
 
 fn corrupt_case(result: Result<impl std::fmt::Debug, StoreError>) -> (String, String) {
