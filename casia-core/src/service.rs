@@ -17,8 +17,9 @@ use crate::rules::CaseRules;
 use crate::search::{Page, SearchFilter, SearchInput};
 use crate::submission::{SubmitInput, validate_submission};
 
-/// How many overdue cases the sweep writes per [`CaseRepository::update_many`].
-pub const SWEEP_CHUNK: usize = 500;
+/// How many overdue cases the sweep hands to one
+/// [`CaseRepository::update_many`] (stores may split it further).
+pub const SWEEP_CHUNK: usize = 2_000;
 
 /// How often a command is re-read and re-decided after a version conflict.
 pub const MAX_CONFLICT_RETRIES: usize = 64;

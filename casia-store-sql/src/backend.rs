@@ -21,7 +21,7 @@ use casia_core::status::{CaseState, OpenSubstatus};
 use casia_core::submission::{CaseDraft, NewCase};
 use casia_core::{Case, Notification, StoreError};
 
-use super::{BEGIN_READ, BEGIN_WRITE, Db, DbRow, OUTBOX_CLAIM, db_error};
+use super::{BEGIN_READ, BEGIN_WRITE, Db, DbRow, OUTBOX_CLAIM, db_error, update_cases};
 use crate::rows::{
     ATTACHMENT_COLUMNS, AttachmentRow, CASE_COLUMNS, CaseRow, HISTORY_COLUMNS, HistoryRow,
     NewOutboxRow, OutboxRow, SURVEY_COLUMNS, SurveyRow, assemble, attachment_rows, corrupt, micros,
@@ -172,7 +172,7 @@ fn bind_case<'q>(q: Query<'q>, r: &CaseRow) -> Query<'q> {
 }
 
 /// Pushes a case row's values in [`CASE_COLUMNS`] order into a `VALUES` tuple.
-fn push_case(b: &mut Separated<'_, Db, &'static str>, r: CaseRow) {
+pub(super) fn push_case(b: &mut Separated<'_, Db, &'static str>, r: CaseRow) {
     b.push_bind(r.number)
         .push_bind(r.case_type)
         .push_bind(r.materia)
@@ -465,39 +465,51 @@ impl Repo {
                 "update_many takes each case at most once".into(),
             ));
         }
+        // Chunks go to separate connections at once (PostgreSQL works them
+        // in parallel; SQLite's one writer takes them in turn); each chunk
+        // is its own transaction, which keeps every change all-or-nothing.
+        let writers: Vec<_> = changes
+            .chunks(UPDATE_CHUNK)
+            .map(|chunk| tokio::spawn(self.clone().update_chunk(chunk.to_vec())))
+            .collect();
         let mut written = Vec::with_capacity(changes.len());
-        for chunk in changes.chunks(UPDATE_CHUNK) {
-            let mut rows = Vec::with_capacity(chunk.len());
-            for change in chunk {
-                rows.push((CaseRow::from_case(&change.case)?, expected_version(change)?));
+        let mut failure = None;
+        for writer in writers {
+            match writer.await {
+                Ok(Ok(chunk)) => written.extend(chunk),
+                Ok(Err(e)) => failure = failure.or(Some(e)),
+                Err(e) => {
+                    failure = failure.or(Some(StoreError::Backend(format!(
+                        "a sweep writer stopped: {e}"
+                    ))))
+                }
             }
-            let mut tx = self.write_tx().await?;
-            let mut qb = QueryBuilder::<Db>::new(sql::UPDATE_CASES_HEAD);
-            qb.push_values(rows, |mut b, (row, expected)| {
-                push_case(&mut b, row);
-                b.push_bind(expected);
-            });
-            qb.push(sql::UPDATE_CASES_TAIL);
-            let won: HashSet<String> = qb
-                .build_query_scalar::<String>()
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db_error)?
-                .into_iter()
-                .collect();
-            let winners: Vec<Change> = chunk
-                .iter()
-                .filter(|c| won.contains(&c.case.number.to_string()))
-                .cloned()
-                .collect();
-            write_change_rows(&mut tx, &winners).await?;
-            tx.commit().await.map_err(db_error)?;
-            written.extend(
-                chunk
-                    .iter()
-                    .map(|c| won.contains(&c.case.number.to_string())),
-            );
         }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(written),
+        }
+    }
+
+    /// One transaction of [`Repo::update_many`].
+    async fn update_chunk(self, chunk: Vec<Change>) -> Result<Vec<bool>, StoreError> {
+        let mut rows = Vec::with_capacity(chunk.len());
+        for change in &chunk {
+            rows.push((CaseRow::from_case(&change.case)?, expected_version(change)?));
+        }
+        let mut tx = self.write_tx().await?;
+        let won: HashSet<String> = update_cases(&mut tx, rows).await?.into_iter().collect();
+        let written: Vec<bool> = chunk
+            .iter()
+            .map(|c| won.contains(&c.case.number.to_string()))
+            .collect();
+        let winners: Vec<Change> = chunk
+            .into_iter()
+            .zip(&written)
+            .filter_map(|(c, won)| won.then_some(c))
+            .collect();
+        write_change_rows(&mut tx, &winners).await?;
+        tx.commit().await.map_err(db_error)?;
         Ok(written)
     }
 
@@ -583,13 +595,56 @@ impl Repo {
         self.query_cases(qb).await
     }
 
+    /// The sweep's read: the waiting cases and, in one query per table
+    /// (a sub-select, not `IN` lists of numbers), their other rows; all
+    /// in one snapshot.
     pub(crate) async fn awaiting_information(&self) -> Result<Vec<Case>, StoreError> {
-        let waiting = CaseState::Open(OpenSubstatus::InformationRequested);
-        let mut qb = select_cases();
-        qb.push(" WHERE substatus = ")
-            .push_bind(waiting.substatus_code().to_owned())
+        let waiting = CaseState::Open(OpenSubstatus::InformationRequested)
+            .substatus_code()
+            .to_owned();
+        let select = |head: &str, order_by: &str| {
+            let mut qb = QueryBuilder::<Db>::new(head);
+            qb.push(" WHERE case_number IN (SELECT number FROM cases WHERE substatus = ")
+                .push_bind(waiting.clone())
+                .push(") ORDER BY case_number, ")
+                .push(order_by);
+            qb
+        };
+        let mut tx = self.read_tx().await?;
+        let mut cases = select_cases();
+        cases
+            .push(" WHERE substatus = ")
+            .push_bind(waiting.clone())
             .push(" ORDER BY number ASC");
-        self.query_cases(qb).await
+        let rows: Vec<CaseRow> = cases
+            .build_query_as()
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let history: Vec<HistoryRow> =
+            select(&format!("SELECT {HISTORY_COLUMNS} FROM history"), "seq")
+                .build_query_as()
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        let attachments: Vec<AttachmentRow> = select(
+            &format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments"),
+            "id",
+        )
+        .build_query_as()
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let surveys: Vec<SurveyRow> = select(
+            &format!("SELECT {SURVEY_COLUMNS} FROM surveys"),
+            "case_number",
+        )
+        .build_query_as()
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        assemble_all(rows, history, attachments, surveys)
     }
 
     pub(crate) async fn attachment_content(
@@ -856,52 +911,72 @@ async fn load(conn: &mut Conn, rows: Vec<CaseRow>) -> Result<Vec<Case>, StoreErr
         return Ok(Vec::new());
     }
     let numbers: Vec<String> = rows.iter().map(|r| r.number.clone()).collect();
-    let mut history: HashMap<String, Vec<HistoryRow>> = HashMap::new();
-    let mut attachments: HashMap<String, Vec<AttachmentRow>> = HashMap::new();
-    let mut surveys: HashMap<String, SurveyRow> = HashMap::new();
+    let mut history: Vec<HistoryRow> = Vec::new();
+    let mut attachments: Vec<AttachmentRow> = Vec::new();
+    let mut surveys: Vec<SurveyRow> = Vec::new();
     for chunk in numbers.chunks(IN_LIST_CHUNK) {
-        let found: Vec<HistoryRow> = fetch_in(
-            conn,
-            &format!("SELECT {HISTORY_COLUMNS} FROM history"),
-            chunk,
-            "seq",
-        )
-        .await?;
-        for h in found {
-            history.entry(h.case_number.clone()).or_default().push(h);
-        }
-        let found: Vec<AttachmentRow> = fetch_in(
-            conn,
-            &format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments"),
-            chunk,
-            "id",
-        )
-        .await?;
-        for a in found {
-            attachments
-                .entry(a.case_number.clone())
-                .or_default()
-                .push(a);
-        }
-        let found: Vec<SurveyRow> = fetch_in(
-            conn,
-            &format!("SELECT {SURVEY_COLUMNS} FROM surveys"),
-            chunk,
-            "case_number",
-        )
-        .await?;
-        for s in found {
-            surveys.insert(s.case_number.clone(), s);
-        }
+        history.extend(
+            fetch_in::<HistoryRow>(
+                conn,
+                &format!("SELECT {HISTORY_COLUMNS} FROM history"),
+                chunk,
+                "seq",
+            )
+            .await?,
+        );
+        attachments.extend(
+            fetch_in::<AttachmentRow>(
+                conn,
+                &format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments"),
+                chunk,
+                "id",
+            )
+            .await?,
+        );
+        surveys.extend(
+            fetch_in::<SurveyRow>(
+                conn,
+                &format!("SELECT {SURVEY_COLUMNS} FROM surveys"),
+                chunk,
+                "case_number",
+            )
+            .await?,
+        );
     }
+    assemble_all(rows, history, attachments, surveys)
+}
+
+/// Case rows with their other rows (each list in its table's order per
+/// case), in the case rows' order.
+fn assemble_all(
+    rows: Vec<CaseRow>,
+    history: Vec<HistoryRow>,
+    attachments: Vec<AttachmentRow>,
+    surveys: Vec<SurveyRow>,
+) -> Result<Vec<Case>, StoreError> {
+    let mut history_of: HashMap<String, Vec<HistoryRow>> = HashMap::new();
+    for h in history {
+        history_of.entry(h.case_number.clone()).or_default().push(h);
+    }
+    let mut attachments_of: HashMap<String, Vec<AttachmentRow>> = HashMap::new();
+    for a in attachments {
+        attachments_of
+            .entry(a.case_number.clone())
+            .or_default()
+            .push(a);
+    }
+    let mut survey_of: HashMap<String, SurveyRow> = surveys
+        .into_iter()
+        .map(|s| (s.case_number.clone(), s))
+        .collect();
     rows.into_iter()
         .map(|r| {
             let n = r.number.clone();
             assemble(
                 r,
-                history.remove(&n).unwrap_or_default(),
-                attachments.remove(&n).unwrap_or_default(),
-                surveys.remove(&n),
+                history_of.remove(&n).unwrap_or_default(),
+                attachments_of.remove(&n).unwrap_or_default(),
+                survey_of.remove(&n),
             )
         })
         .collect()

@@ -18,27 +18,66 @@ pub(crate) const INSERT_CASES_HEAD: &str = "INSERT INTO cases (number, case_type
      province, affects_current_period, title, description, complementary_data, deadline, \
      reminder_sent, submitted_at, closed_at, resolution, receipt, verification_code, version) ";
 
-/// The head of the version-checked multi-row update: a `VALUES` list of
-/// case rows, each followed by its expected version, then
-/// [`UPDATE_CASES_TAIL`]. The target's number is named `target` so that
-/// `RETURNING number` is not ambiguous.
-pub(crate) const UPDATE_CASES_HEAD: &str = "WITH v (target, case_type, materia, category, \
-     subcategory, substatus, office, assignee, authorization_id, submitted_by, province, \
-     affects_current_period, title, description, complementary_data, deadline, reminder_sent, \
-     submitted_at, closed_at, resolution, receipt, verification_code, version, expected) AS (";
+/// The names the version-checked multi-row update gives its input rows:
+/// a case row in `CASE_COLUMNS` order with the number named `target` (so
+/// that `RETURNING number` is not ambiguous), then the expected version.
+macro_rules! update_input_columns {
+    () => {
+        "target, case_type, materia, category, subcategory, substatus, office, assignee, \
+         authorization_id, submitted_by, province, affects_current_period, title, description, \
+         complementary_data, deadline, reminder_sent, submitted_at, closed_at, resolution, \
+         receipt, verification_code, version, expected"
+    };
+}
 
-pub(crate) const UPDATE_CASES_TAIL: &str = ") UPDATE cases SET case_type = v.case_type, \
-     materia = v.materia, category = v.category, subcategory = v.subcategory, \
-     substatus = v.substatus, office = v.office, assignee = v.assignee, \
-     authorization_id = v.authorization_id, submitted_by = v.submitted_by, \
-     province = v.province, affects_current_period = v.affects_current_period, \
-     title = v.title, description = v.description, \
-     complementary_data = v.complementary_data, deadline = v.deadline, \
-     reminder_sent = v.reminder_sent, submitted_at = v.submitted_at, \
-     closed_at = v.closed_at, resolution = v.resolution, receipt = v.receipt, \
-     verification_code = v.verification_code, version = v.version \
-     FROM v WHERE cases.number = v.target AND cases.version = v.expected \
-     RETURNING number";
+/// The version-checked multi-row update (DOMAIN.md §10) over input rows
+/// named `v`: each case whose stored version is still `expected` is
+/// rewritten and its number returned. `$from` says where `v` comes from.
+macro_rules! update_cases {
+    ($with:expr, $from:expr) => {
+        concat!(
+            $with,
+            "UPDATE cases SET case_type = v.case_type, materia = v.materia, ",
+            "category = v.category, subcategory = v.subcategory, substatus = v.substatus, ",
+            "office = v.office, assignee = v.assignee, authorization_id = v.authorization_id, ",
+            "submitted_by = v.submitted_by, province = v.province, ",
+            "affects_current_period = v.affects_current_period, title = v.title, ",
+            "description = v.description, complementary_data = v.complementary_data, ",
+            "deadline = v.deadline, reminder_sent = v.reminder_sent, ",
+            "submitted_at = v.submitted_at, closed_at = v.closed_at, ",
+            "resolution = v.resolution, receipt = v.receipt, ",
+            "verification_code = v.verification_code, version = v.version FROM ",
+            $from,
+            " WHERE cases.number = v.target AND cases.version = v.expected RETURNING number"
+        )
+    };
+}
+
+/// SQLite: the input rows are a `VALUES` list in a CTE, pushed between
+/// [`UPDATE_CASES_SQLITE_HEAD`] and [`UPDATE_CASES_SQLITE_TAIL`].
+#[cfg(feature = "sqlite")]
+pub(crate) const UPDATE_CASES_SQLITE_HEAD: &str =
+    concat!("WITH v (", update_input_columns!(), ") AS (");
+
+#[cfg(feature = "sqlite")]
+pub(crate) const UPDATE_CASES_SQLITE_TAIL: &str = update_cases!(") ", "v");
+
+/// PostgreSQL: the input rows are 24 arrays, one per column (`UNNEST`), so
+/// the statement has 24 parameters whatever the number of rows and is
+/// parsed and planned once.
+#[cfg(feature = "postgres")]
+pub(crate) const UPDATE_CASES_POSTGRES: &str = update_cases!(
+    "",
+    concat!(
+        "UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], ",
+        "$7::TEXT[], $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::BOOLEAN[], ",
+        "$13::TEXT[], $14::TEXT[], $15::TEXT[], $16::TEXT[], $17::BOOLEAN[], $18::BIGINT[], ",
+        "$19::BIGINT[], $20::TEXT[], $21::TEXT[], $22::TEXT[], $23::BIGINT[], $24::BIGINT[]) ",
+        "AS v (",
+        update_input_columns!(),
+        ")"
+    )
+);
 
 /// The head of a multi-row insert of history rows.
 pub(crate) const INSERT_HISTORIES_HEAD: &str = "INSERT INTO history (case_number, seq, at, \

@@ -31,6 +31,25 @@ mod backend;
 
 pub(crate) use backend::Repo;
 
+/// The version-checked multi-row update of `rows` (case row, expected
+/// version), a `VALUES` list of bound values; the numbers of the cases it
+/// wrote.
+async fn update_cases(
+    conn: &mut sqlx::SqliteConnection,
+    rows: Vec<(crate::rows::CaseRow, i64)>,
+) -> Result<Vec<String>, StoreError> {
+    let mut qb = sqlx::QueryBuilder::<Db>::new(crate::sql::UPDATE_CASES_SQLITE_HEAD);
+    qb.push_values(rows, |mut b, (row, expected)| {
+        backend::push_case(&mut b, row);
+        b.push_bind(expected);
+    });
+    qb.push(crate::sql::UPDATE_CASES_SQLITE_TAIL);
+    qb.build_query_scalar()
+        .fetch_all(conn)
+        .await
+        .map_err(db_error)
+}
+
 /// The migrations, in order (`migrations/sqlite`).
 pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
