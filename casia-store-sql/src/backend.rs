@@ -616,33 +616,28 @@ impl Repo {
             .push(" WHERE substatus = ")
             .push_bind(waiting.clone())
             .push(" ORDER BY number ASC");
-        let rows: Vec<CaseRow> = cases
-            .build_query_as()
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        let history: Vec<HistoryRow> =
-            select(&format!("SELECT {HISTORY_COLUMNS} FROM history"), "seq")
-                .build_query_as()
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db_error)?;
-        let attachments: Vec<AttachmentRow> = select(
-            &format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments"),
-            "id",
+        let rows: Vec<CaseRow> = fetch_rows(&mut tx, cases).await?;
+        let history: Vec<HistoryRow> = fetch_rows(
+            &mut tx,
+            select(&format!("SELECT {HISTORY_COLUMNS} FROM history"), "seq"),
         )
-        .build_query_as()
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        let surveys: Vec<SurveyRow> = select(
-            &format!("SELECT {SURVEY_COLUMNS} FROM surveys"),
-            "case_number",
+        .await?;
+        let attachments: Vec<AttachmentRow> = fetch_rows(
+            &mut tx,
+            select(
+                &format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments"),
+                "id",
+            ),
         )
-        .build_query_as()
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_error)?;
+        .await?;
+        let surveys: Vec<SurveyRow> = fetch_rows(
+            &mut tx,
+            select(
+                &format!("SELECT {SURVEY_COLUMNS} FROM surveys"),
+                "case_number",
+            ),
+        )
+        .await?;
         tx.commit().await.map_err(db_error)?;
         assemble_all(rows, history, attachments, surveys)
     }
@@ -982,6 +977,17 @@ fn assemble_all(
         .collect()
 }
 
+/// Every row a built query returns.
+async fn fetch_rows<T>(conn: &mut Conn, mut qb: QueryBuilder<Db>) -> Result<Vec<T>, StoreError>
+where
+    T: for<'r> FromRow<'r, DbRow> + Send + Unpin,
+{
+    qb.build_query_as()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)
+}
+
 /// `head WHERE case_number IN (…) ORDER BY case_number, order_by`.
 async fn fetch_in<T>(
     conn: &mut Conn,
@@ -999,10 +1005,7 @@ where
         list.push_bind(n.clone());
     }
     qb.push(") ORDER BY case_number, ").push(order_by);
-    qb.build_query_as()
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_error)
+    fetch_rows(conn, qb).await
 }
 
 /// The error of a year whose numbers ran out (DOMAIN.md §4: eight digits).
