@@ -241,13 +241,21 @@ impl std::fmt::Debug for SubmissionQueue {
     }
 }
 
-/// Lets a later submission start a new writer if this one panics.
-struct WriterGuard(Arc<SubmissionQueue>);
+/// Cleans up after a writer that ended without draining the queue (it
+/// panicked, or its runtime shut down): the drafts still queued are
+/// answered with an error (their senders are dropped) instead of waiting
+/// forever, and the next submission starts a new writer.
+struct WriterGuard {
+    queue: Arc<SubmissionQueue>,
+    drained: bool,
+}
 
 impl Drop for WriterGuard {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.lock().writing = false;
+        if !self.drained {
+            let mut state = self.queue.lock();
+            state.writing = false;
+            state.waiting.clear();
         }
     }
 }
@@ -317,12 +325,16 @@ impl Repo {
     /// queue is empty (checked under the lock that callers queue under, so
     /// no draft is left behind without a writer).
     async fn write_submissions(self) {
-        let _guard = WriterGuard(Arc::clone(&self.submissions));
+        let mut guard = WriterGuard {
+            queue: Arc::clone(&self.submissions),
+            drained: false,
+        };
         loop {
             let batch: Vec<PendingSubmission> = {
                 let mut state = self.submissions.lock();
                 if state.waiting.is_empty() {
                     state.writing = false;
+                    guard.drained = true;
                     return;
                 }
                 let n = state.waiting.len().min(MAX_SUBMISSION_BATCH);
