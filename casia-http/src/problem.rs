@@ -11,29 +11,14 @@ use utoipa::ToSchema;
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// The `code` of a problem: the DOMAIN.md codes, plus the few the HTTP layer
-/// adds for what happens before the core is asked (HTTP.md "Errors").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
+/// The `code` of a problem: a DOMAIN.md code, or one of the few the HTTP
+/// layer adds for what happens before the core is asked (HTTP.md "Errors",
+/// docs/DECISIONS.md 25). The domain codes are [`ErrorCode`] itself, so a
+/// code added to the core is answered and documented here with no change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProblemCode {
-    NotFound,
-    Forbidden,
-    CaseClosed,
-    TransitionNotAllowed,
-    InvalidField,
-    InvalidClassification,
-    NotHandledByCasia,
-    InvalidComplementaryData,
-    MissingComplementaryData,
-    MissingRequiredDocuments,
-    AttachmentRejected,
-    DuplicateAttachment,
-    InvalidQuery,
-    DeadlineNotReached,
-    SurveyNotAllowed,
-    SurveyAlreadySubmitted,
-    SurveyWindowClosed,
-    VersionConflict,
+    /// A verdict of the core (DOMAIN.md "Error codes").
+    Domain(ErrorCode),
     /// Bad JSON, query, path, header or multipart.
     MalformedRequest,
     /// Missing or bad bearer token.
@@ -52,9 +37,34 @@ pub enum ProblemCode {
 }
 
 impl ProblemCode {
+    /// The codes only the HTTP layer answers with.
+    pub const HTTP_ONLY: [ProblemCode; 8] = [
+        ProblemCode::MalformedRequest,
+        ProblemCode::Unauthorized,
+        ProblemCode::PayloadTooLarge,
+        ProblemCode::UnsupportedMediaType,
+        ProblemCode::MethodNotAllowed,
+        ProblemCode::RequestTimeout,
+        ProblemCode::Unavailable,
+        ProblemCode::Internal,
+    ];
+
+    pub const NOT_FOUND: ProblemCode = ProblemCode::Domain(ErrorCode::NotFound);
+    pub const FORBIDDEN: ProblemCode = ProblemCode::Domain(ErrorCode::Forbidden);
+    pub const VERSION_CONFLICT: ProblemCode = ProblemCode::Domain(ErrorCode::VersionConflict);
+
+    /// Every code a problem can carry: the domain's, then the HTTP layer's.
+    pub fn all() -> impl Iterator<Item = ProblemCode> {
+        ErrorCode::ALL
+            .into_iter()
+            .map(ProblemCode::Domain)
+            .chain(ProblemCode::HTTP_ONLY)
+    }
+
     /// The wire code.
     pub fn as_str(self) -> &'static str {
         match self {
+            ProblemCode::Domain(code) => code.as_str(),
             ProblemCode::MalformedRequest => "malformed_request",
             ProblemCode::Unauthorized => "unauthorized",
             ProblemCode::PayloadTooLarge => "payload_too_large",
@@ -63,60 +73,36 @@ impl ProblemCode {
             ProblemCode::RequestTimeout => "request_timeout",
             ProblemCode::Unavailable => "unavailable",
             ProblemCode::Internal => "internal",
-            domain => domain.domain().map_or("internal", ErrorCode::as_str),
         }
-    }
-
-    /// The DOMAIN.md code this is, if it is one.
-    fn domain(self) -> Option<ErrorCode> {
-        Some(match self {
-            ProblemCode::NotFound => ErrorCode::NotFound,
-            ProblemCode::Forbidden => ErrorCode::Forbidden,
-            ProblemCode::CaseClosed => ErrorCode::CaseClosed,
-            ProblemCode::TransitionNotAllowed => ErrorCode::TransitionNotAllowed,
-            ProblemCode::InvalidField => ErrorCode::InvalidField,
-            ProblemCode::InvalidClassification => ErrorCode::InvalidClassification,
-            ProblemCode::NotHandledByCasia => ErrorCode::NotHandledByCasia,
-            ProblemCode::InvalidComplementaryData => ErrorCode::InvalidComplementaryData,
-            ProblemCode::MissingComplementaryData => ErrorCode::MissingComplementaryData,
-            ProblemCode::MissingRequiredDocuments => ErrorCode::MissingRequiredDocuments,
-            ProblemCode::AttachmentRejected => ErrorCode::AttachmentRejected,
-            ProblemCode::DuplicateAttachment => ErrorCode::DuplicateAttachment,
-            ProblemCode::InvalidQuery => ErrorCode::InvalidQuery,
-            ProblemCode::DeadlineNotReached => ErrorCode::DeadlineNotReached,
-            ProblemCode::SurveyNotAllowed => ErrorCode::SurveyNotAllowed,
-            ProblemCode::SurveyAlreadySubmitted => ErrorCode::SurveyAlreadySubmitted,
-            ProblemCode::SurveyWindowClosed => ErrorCode::SurveyWindowClosed,
-            ProblemCode::VersionConflict => ErrorCode::VersionConflict,
-            _ => return None,
-        })
     }
 }
 
 impl From<ErrorCode> for ProblemCode {
     fn from(code: ErrorCode) -> ProblemCode {
-        match code {
-            ErrorCode::NotFound => ProblemCode::NotFound,
-            ErrorCode::Forbidden => ProblemCode::Forbidden,
-            ErrorCode::CaseClosed => ProblemCode::CaseClosed,
-            ErrorCode::TransitionNotAllowed => ProblemCode::TransitionNotAllowed,
-            ErrorCode::InvalidField => ProblemCode::InvalidField,
-            ErrorCode::InvalidClassification => ProblemCode::InvalidClassification,
-            ErrorCode::NotHandledByCasia => ProblemCode::NotHandledByCasia,
-            ErrorCode::InvalidComplementaryData => ProblemCode::InvalidComplementaryData,
-            ErrorCode::MissingComplementaryData => ProblemCode::MissingComplementaryData,
-            ErrorCode::MissingRequiredDocuments => ProblemCode::MissingRequiredDocuments,
-            ErrorCode::AttachmentRejected => ProblemCode::AttachmentRejected,
-            ErrorCode::DuplicateAttachment => ProblemCode::DuplicateAttachment,
-            ErrorCode::InvalidQuery => ProblemCode::InvalidQuery,
-            ErrorCode::DeadlineNotReached => ProblemCode::DeadlineNotReached,
-            ErrorCode::SurveyNotAllowed => ProblemCode::SurveyNotAllowed,
-            ErrorCode::SurveyAlreadySubmitted => ProblemCode::SurveyAlreadySubmitted,
-            ErrorCode::SurveyWindowClosed => ProblemCode::SurveyWindowClosed,
-            ErrorCode::VersionConflict => ProblemCode::VersionConflict,
-        }
+        ProblemCode::Domain(code)
     }
 }
+
+impl Serialize for ProblemCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// In the OpenAPI document: a string, one of [`ProblemCode::all`].
+impl utoipa::PartialSchema for ProblemCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "A DOMAIN.md error code, or one the HTTP layer adds (HTTP.md \"Errors\").",
+            ))
+            .enum_values(Some(ProblemCode::all().map(ProblemCode::as_str)))
+            .into()
+    }
+}
+
+impl ToSchema for ProblemCode {}
 
 /// The body of every error response (RFC 9457 with the CASIA extensions of
 /// HTTP.md "Errors").
@@ -169,8 +155,8 @@ impl Problem {
         let (code, detail) = match status {
             StatusCode::BAD_REQUEST => (ProblemCode::MalformedRequest, "malformed request"),
             StatusCode::UNAUTHORIZED => (ProblemCode::Unauthorized, "a bearer token is required"),
-            StatusCode::FORBIDDEN => (ProblemCode::Forbidden, "forbidden"),
-            StatusCode::NOT_FOUND => (ProblemCode::NotFound, "not found"),
+            StatusCode::FORBIDDEN => (ProblemCode::FORBIDDEN, "forbidden"),
+            StatusCode::NOT_FOUND => (ProblemCode::NOT_FOUND, "not found"),
             StatusCode::METHOD_NOT_ALLOWED => (
                 ProblemCode::MethodNotAllowed,
                 "method not allowed on this path",
@@ -257,7 +243,7 @@ impl ApiError {
                 p
             }
             ApiError::Stale => Problem::new(
-                ProblemCode::VersionConflict,
+                ProblemCode::VERSION_CONFLICT,
                 status,
                 "the case is no longer at the version given in If-Match",
             ),
@@ -420,9 +406,15 @@ mod tests {
             assert_eq!(status_of_code(code).as_u16(), status, "{code}");
         }
         let p = ApiError::Rule(CasiaError::DeadlineNotReached).problem();
-        assert_eq!((p.status, p.code), (409, ProblemCode::DeadlineNotReached));
+        assert_eq!(
+            (p.status, p.code),
+            (409, ProblemCode::Domain(ErrorCode::DeadlineNotReached))
+        );
         assert_eq!(ApiError::Stale.status().as_u16(), 412);
-        assert_eq!(ApiError::Stale.problem().code, ProblemCode::VersionConflict);
+        assert_eq!(
+            ApiError::Stale.problem().code,
+            ProblemCode::VERSION_CONFLICT
+        );
         assert_eq!(ApiError::Malformed(String::new()).status().as_u16(), 400);
         assert_eq!(ApiError::PayloadTooLarge.status().as_u16(), 413);
         assert_eq!(
@@ -437,21 +429,21 @@ mod tests {
     }
 
     #[test]
-    fn http_codes_serialise_as_their_wire_names() {
-        for p in [
-            ProblemCode::MalformedRequest,
-            ProblemCode::Unauthorized,
-            ProblemCode::PayloadTooLarge,
-            ProblemCode::UnsupportedMediaType,
-            ProblemCode::MethodNotAllowed,
-            ProblemCode::RequestTimeout,
-            ProblemCode::Unavailable,
-            ProblemCode::Internal,
-        ] {
+    fn every_code_serialises_as_its_wire_name_and_names_are_distinct() {
+        let mut seen = std::collections::BTreeSet::new();
+        for p in ProblemCode::all() {
             assert_eq!(
                 serde_json::to_value(p).expect("json"),
                 serde_json::Value::String(p.as_str().to_owned())
             );
+            assert!(seen.insert(p.as_str()), "{} twice", p.as_str());
+        }
+        assert_eq!(
+            seen.len(),
+            ErrorCode::ALL.len() + ProblemCode::HTTP_ONLY.len()
+        );
+        for code in ErrorCode::ALL {
+            assert_eq!(ProblemCode::from(code).as_str(), code.as_str());
         }
     }
 }
