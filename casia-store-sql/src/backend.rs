@@ -1062,25 +1062,39 @@ async fn write_change_rows(conn: &mut Conn, changes: &[Change]) -> Result<(), St
     insert_outbox(conn, outbox_rows(changes.iter().map(|c| &c.notifications))).await
 }
 
-/// History rows in multi-row `INSERT`s.
-async fn insert_history_rows(conn: &mut Conn, rows: Vec<HistoryRow>) -> Result<(), StoreError> {
+/// Rows in multi-row `INSERT`s of at most [`INSERT_ROWS_CHUNK`] rows:
+/// `head` names the columns, `push` binds one row's values in their order.
+async fn insert_rows<T: Send>(
+    conn: &mut Conn,
+    head: &'static str,
+    rows: Vec<T>,
+    push: fn(&mut Separated<'_, Db, &'static str>, T),
+) -> Result<(), StoreError> {
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let mut qb = QueryBuilder::<Db>::new(sql::INSERT_HISTORIES_HEAD);
-        qb.push_values(rows.by_ref().take(INSERT_ROWS_CHUNK), |mut b, h| {
-            b.push_bind(h.case_number)
-                .push_bind(h.seq)
-                .push_bind(h.at)
-                .push_bind(h.event)
-                .push_bind(h.substatus)
-                .push_bind(h.actor_role)
-                .push_bind(h.actor_id)
-                .push_bind(h.observation)
-                .push_bind(h.visibility);
+        let mut qb = QueryBuilder::<Db>::new(head);
+        qb.push_values(rows.by_ref().take(INSERT_ROWS_CHUNK), |mut b, row| {
+            push(&mut b, row)
         });
         qb.build().execute(&mut *conn).await.map_err(db_error)?;
     }
     Ok(())
+}
+
+/// History rows, in their order.
+async fn insert_history_rows(conn: &mut Conn, rows: Vec<HistoryRow>) -> Result<(), StoreError> {
+    insert_rows(conn, sql::INSERT_HISTORIES_HEAD, rows, |b, h| {
+        b.push_bind(h.case_number)
+            .push_bind(h.seq)
+            .push_bind(h.at)
+            .push_bind(h.event)
+            .push_bind(h.substatus)
+            .push_bind(h.actor_role)
+            .push_bind(h.actor_id)
+            .push_bind(h.observation)
+            .push_bind(h.visibility);
+    })
+    .await
 }
 
 async fn insert_attachments(
@@ -1138,22 +1152,17 @@ fn outbox_rows<'a>(lists: impl Iterator<Item = &'a Vec<Notification>>) -> Vec<Ne
 }
 
 /// Notifications as pending outbox rows, in emission order (ids ascend in
-/// `VALUES` order), in multi-row `INSERT`s.
+/// `VALUES` order).
 async fn insert_outbox(conn: &mut Conn, rows: Vec<NewOutboxRow>) -> Result<(), StoreError> {
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let mut qb = QueryBuilder::<Db>::new(sql::INSERT_OUTBOXES_HEAD);
-        qb.push_values(rows.by_ref().take(INSERT_ROWS_CHUNK), |mut b, o| {
-            b.push_bind(o.kind)
-                .push_bind(o.case_number)
-                .push_bind(o.authorization_id)
-                .push_bind(o.at)
-                .push_bind(o.deadline)
-                .push_bind(o.message_text)
-                .push_bind(false)
-                .push_bind(0_i64);
-        });
-        qb.build().execute(&mut *conn).await.map_err(db_error)?;
-    }
-    Ok(())
+    insert_rows(conn, sql::INSERT_OUTBOXES_HEAD, rows, |b, o| {
+        b.push_bind(o.kind)
+            .push_bind(o.case_number)
+            .push_bind(o.authorization_id)
+            .push_bind(o.at)
+            .push_bind(o.deadline)
+            .push_bind(o.message_text)
+            .push_bind(false)
+            .push_bind(0_i64);
+    })
+    .await
 }
