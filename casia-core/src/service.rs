@@ -232,13 +232,18 @@ impl CaseService {
         // Decided on the cases as loaded (no second read), written a chunk at
         // a time; a case someone changed meanwhile goes the ordinary
         // re-read-and-decide way, so the report stays in ascending order.
-        let overdue: Vec<Change> = waiting
+        // Decided a chunk at a time, so only one chunk of changed cases is
+        // held beside the loaded ones.
+        let overdue: Vec<&Case> = waiting
             .iter()
             .filter(|c| c.deadline.is_some_and(|d| is_overdue(d, now)))
-            .filter_map(|c| decide(c, actor, &Command::CloseExOfficio, &self.rules, now).ok())
             .collect();
-        for changes in overdue.chunks(SWEEP_CHUNK) {
-            let written = self.repo.update_many(changes).await?;
+        for cases in overdue.chunks(SWEEP_CHUNK) {
+            let changes: Vec<Change> = cases
+                .iter()
+                .filter_map(|c| decide(c, actor, &Command::CloseExOfficio, &self.rules, now).ok())
+                .collect();
+            let written = self.repo.update_many(&changes).await?;
             if written.len() != changes.len() {
                 return Err(StoreError::Backend(format!(
                     "update_many answered {} of {} changes",
