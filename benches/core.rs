@@ -12,7 +12,7 @@ use casia::calendar::HolidayCalendar;
 use casia::catalog::{DeadlinePolicy, DeadlineUnit};
 use casia::command::decide;
 use casia::deadline::deadline_date;
-use casia::ids::{CaseNumber, Community};
+use casia::ids::{CaseNumber, ProvinceCode};
 use casia::receipt::ReceiptKey;
 use casia::submission::validate_submission;
 use casia::{Actor, CaseRules, Command, SubmitInput};
@@ -113,11 +113,31 @@ fn ten_business_days_with_30_holidays(bencher: divan::Bencher) {
         serde_json::to_string(&holidays).unwrap_or_default()
     );
     let calendar = HolidayCalendar::from_json(&json).unwrap_or_else(|e| panic!("{e}"));
-    let days = calendar.for_case([Community::Madrid, Community::Cataluna]);
+    let days = calendar.for_case(province("28"), province("08"));
     let policy = DeadlinePolicy {
         days: 10,
         unit: DeadlineUnit::Business,
     };
     let d0 = NaiveDate::from_ymd_opt(2026, 11, 19).unwrap_or_default();
+    bencher.bench(|| deadline_date(divan::black_box(d0), policy, &days));
+}
+
+fn province(code: &str) -> ProvinceCode {
+    ProvinceCode::parse(code).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Issue 11: the same deadline with the whole shipped calendar (every
+/// community, 2024–2027), authorization in Sevilla and office in Madrid, a
+/// request that runs over 2 November (Andalusian holiday) — and one that
+/// crosses the new year.
+#[divan::bench(args = ["2026-10-27", "2026-12-23"])]
+fn ten_business_days_shipped_calendar(bencher: divan::Bencher, from: &str) {
+    let calendar = HolidayCalendar::default_calendar();
+    let days = calendar.for_case(province("41"), province("28"));
+    let policy = DeadlinePolicy {
+        days: 10,
+        unit: DeadlineUnit::Business,
+    };
+    let d0: NaiveDate = from.parse().unwrap_or_default();
     bencher.bench(|| deadline_date(divan::black_box(d0), policy, &days));
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use casia_core::actor::Actor;
 use casia_core::attachment::AttachmentLimits;
-use casia_core::calendar::{CalendarFile, HolidayCalendar};
+use casia_core::calendar::HolidayCalendar;
 use casia_core::catalog::Catalog;
 use casia_core::ids::{AuthorizationId, ProcessorId, ProvinceCode, UserId};
 
@@ -262,7 +262,7 @@ struct RawScenario {
     #[serde(default)]
     catalog: Option<Value>,
     #[serde(default)]
-    calendar: Option<CalendarFile>,
+    calendar: Option<Value>,
     #[serde(default)]
     limits: Option<AttachmentLimits>,
     steps: Vec<Value>,
@@ -342,8 +342,8 @@ impl Scenario {
         };
         let calendar = match raw.calendar {
             None => None,
-            Some(f) => Some(
-                HolidayCalendar::from_file(f)
+            Some(v) => Some(
+                HolidayCalendar::from_value(&v)
                     .map_err(|e| err(format!("{file}: calendar"), e.to_string()))?,
             ),
         };

@@ -72,6 +72,16 @@ pub enum DeadlineUnit {
     Business,
 }
 
+impl DeadlineUnit {
+    /// The wire form: `calendar` or `business`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineUnit::Calendar => "calendar",
+            DeadlineUnit::Business => "business",
+        }
+    }
+}
+
 /// A documentation deadline policy: `days` (1–365) of `unit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DeadlinePolicy {
@@ -184,6 +194,52 @@ impl Catalog {
                 Err(loader.faults)
             }
         }
+    }
+
+    /// What differs from `before`, one line per added, removed or changed
+    /// subcategory path, document type or deadline policy (logged when
+    /// `serve` reloads the catalog).
+    pub fn changes_since(&self, before: &Catalog) -> Vec<String> {
+        use std::collections::BTreeMap;
+        fn entries(c: &Catalog) -> BTreeMap<String, String> {
+            let mut out = BTreeMap::new();
+            for d in &c.document_types {
+                out.insert(format!("document type {}", d.code), d.label.clone());
+            }
+            for t in &c.case_types {
+                out.insert(
+                    format!("{} deadline", t.code),
+                    format!("{} {}", t.deadline.days, t.deadline.unit.as_str()),
+                );
+                for m in &t.materias {
+                    for cat in &m.categories {
+                        for sub in &cat.subcategories {
+                            out.insert(
+                                format!("{}/{}/{}/{}", t.code, m.code, cat.code, sub.code),
+                                serde_json::to_string(&(&m.label, &cat.label, sub))
+                                    .unwrap_or_default(),
+                            );
+                        }
+                    }
+                }
+            }
+            out
+        }
+        let (old, new) = (entries(before), entries(self));
+        let mut lines = Vec::new();
+        for (k, v) in &new {
+            match old.get(k) {
+                None => lines.push(format!("+ {k}")),
+                Some(o) if o != v => lines.push(format!("~ {k}")),
+                Some(_) => {}
+            }
+        }
+        lines.extend(
+            old.keys()
+                .filter(|k| !new.contains_key(*k))
+                .map(|k| format!("- {k}")),
+        );
+        lines
     }
 
     pub fn case_type(&self, t: CaseType) -> Option<&CaseTypeEntry> {
@@ -634,6 +690,27 @@ mod tests {
                         ]}]}]
             }]
         })
+    }
+
+    #[test]
+    fn a_reload_reports_added_removed_and_changed_paths() {
+        let before = Catalog::from_value(&minimal()).expect("valid");
+        let mut v = minimal();
+        let subs = &mut v["case_types"][0]["materias"][0]["categories"][0]["subcategories"];
+        subs[0]["label"] = json!("Número de la Seguridad Social");
+        subs[1] = json!({"code": "baja", "label": "Baja"});
+        v["case_types"][0]["deadline"] = json!({"days": 15, "unit": "business"});
+        let after = Catalog::from_value(&v).expect("valid");
+        assert_eq!(
+            after.changes_since(&before),
+            vec![
+                "~ procedure deadline".to_owned(),
+                "+ procedure/afiliacion/altas/baja".to_owned(),
+                "~ procedure/afiliacion/altas/nss".to_owned(),
+                "- procedure/afiliacion/altas/aplaz".to_owned(),
+            ]
+        );
+        assert!(after.changes_since(&after).is_empty());
     }
 
     /// One `check(input, expected)` helper: the first fault's path.

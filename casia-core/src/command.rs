@@ -373,9 +373,7 @@ fn apply(
             let text = Observation::parse(text).ok_or_else(|| invalid("observation"))?;
             let d0 = madrid_date(now);
             let policy = rules.catalog.deadline_policy(case.case_type);
-            let days = rules
-                .calendar
-                .for_case([case.province.community(), case.office.community()]);
+            let days = rules.calendar.for_case(case.province, case.office);
             let deadline = deadline_date(d0, policy, &days);
             days.warn_if_uncovered(d0, deadline);
             case.deadline = Some(deadline);
@@ -544,9 +542,7 @@ pub fn decide_reminder(case: &Case, rules: &CaseRules, now: DateTime<Utc>) -> Op
     {
         return None;
     }
-    let days = rules
-        .calendar
-        .for_case([case.province.community(), case.office.community()]);
+    let days = rules.calendar.for_case(case.province, case.office);
     if !is_reminder_due(deadline, now, &days) {
         return None;
     }

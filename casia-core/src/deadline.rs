@@ -3,9 +3,15 @@
 //! the reminder is due.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
+use serde::Serialize;
 
-use crate::calendar::{BusinessDays, madrid_date, next_day, previous_day};
+use crate::calendar::{
+    BusinessDays, CaseCalendar, HolidayCalendar, NonBusinessReason, madrid_date, next_day,
+    parse_iso_date, previous_day,
+};
 use crate::catalog::{DeadlinePolicy, DeadlineUnit};
+use crate::error::CasiaError;
+use crate::ids::ProvinceCode;
 
 /// The deadline date for a request made on Madrid date `d0`.
 ///
@@ -41,6 +47,121 @@ pub fn deadline_date(d0: NaiveDate, policy: DeadlinePolicy, days: &impl Business
             }
             d
         }
+    }
+}
+
+/// A deadline with the reasons for it: every non-business day the count
+/// skipped (`casia calendar deadline`, `GET /v1/calendar/deadline`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeadlineExplanation {
+    /// The Madrid date of the request.
+    pub from: NaiveDate,
+    pub policy: DeadlinePolicy,
+    /// As [`deadline_date`] computes it.
+    pub deadline: NaiveDate,
+    /// For `business`: every non-business day after `from` up to the
+    /// deadline; for `calendar`: the non-business days from the nominal
+    /// date (`from + n`) up to the deadline. In date order.
+    pub skipped: Vec<SkippedDay>,
+    /// Years in `from..=deadline` the calendar does not cover: there only
+    /// weekends and the unmovable national days counted.
+    pub uncovered_years: Vec<i32>,
+}
+
+/// One non-business day and every reason it is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedDay {
+    pub date: NaiveDate,
+    pub reasons: Vec<NonBusinessReason>,
+}
+
+/// The question `casia calendar deadline` and `GET /v1/calendar/deadline`
+/// ask: a request on `from` (Madrid date) with `policy`, for an
+/// authorization of `province` and a case at `office`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeadlineQuery {
+    pub from: NaiveDate,
+    pub policy: DeadlinePolicy,
+    pub province: ProvinceCode,
+    pub office: ProvinceCode,
+}
+
+impl DeadlineQuery {
+    /// Parses the five parameters as given on a command line or URL:
+    /// `from` exactly `YYYY-MM-DD`, `days` 1–365 (DOMAIN.md §2), `unit`
+    /// `business` or `calendar`, `province` and `office` two-digit codes
+    /// `01`–`52`.
+    ///
+    /// # Errors
+    /// `invalid_query` naming the first parameter that does not parse, in
+    /// the order above.
+    pub fn parse(
+        from: &str,
+        days: &str,
+        unit: &str,
+        province: &str,
+        office: &str,
+    ) -> Result<DeadlineQuery, CasiaError> {
+        let from = parse_iso_date(from).ok_or_else(|| CasiaError::invalid_query("from"))?;
+        let days = days
+            .parse::<u16>()
+            .ok()
+            .filter(|d| (1..=365).contains(d))
+            .ok_or_else(|| CasiaError::invalid_query("days"))?;
+        let unit = match unit {
+            "business" => DeadlineUnit::Business,
+            "calendar" => DeadlineUnit::Calendar,
+            _ => return Err(CasiaError::invalid_query("unit")),
+        };
+        let province =
+            ProvinceCode::parse(province).map_err(|_| CasiaError::invalid_query("province"))?;
+        let office =
+            ProvinceCode::parse(office).map_err(|_| CasiaError::invalid_query("office"))?;
+        Ok(DeadlineQuery {
+            from,
+            policy: DeadlinePolicy { days, unit },
+            province,
+            office,
+        })
+    }
+
+    /// The answer on `calendar`.
+    pub fn explain(&self, calendar: &HolidayCalendar) -> DeadlineExplanation {
+        explain_deadline(
+            self.from,
+            self.policy,
+            &calendar.for_case(self.province, self.office),
+        )
+    }
+}
+
+/// [`deadline_date`] for one case's calendar, with the days it skipped and why.
+pub fn explain_deadline(
+    from: NaiveDate,
+    policy: DeadlinePolicy,
+    days: &CaseCalendar<'_>,
+) -> DeadlineExplanation {
+    let deadline = deadline_date(from, policy, days);
+    let first = match policy.unit {
+        DeadlineUnit::Business => next_day(from),
+        DeadlineUnit::Calendar => from
+            .checked_add_days(Days::new(u64::from(policy.days)))
+            .unwrap_or(NaiveDate::MAX),
+    };
+    let skipped = first
+        .iter_days()
+        .take_while(|d| *d < deadline)
+        .filter_map(|date| {
+            let reasons = days.reasons(date);
+            (!reasons.is_empty()).then_some(SkippedDay { date, reasons })
+        })
+        .collect();
+    DeadlineExplanation {
+        from,
+        policy,
+        deadline,
+        skipped,
+        uncovered_years: days.uncovered_years(from, deadline),
     }
 }
 
@@ -202,6 +323,182 @@ mod tests {
 
     fn unit_strategy() -> impl Strategy<Value = DeadlineUnit> {
         prop_oneof![Just(DeadlineUnit::Business), Just(DeadlineUnit::Calendar)]
+    }
+
+    fn province(n: u8) -> crate::ids::ProvinceCode {
+        crate::ids::ProvinceCode::parse(&format!("{n:02}")).expect("province")
+    }
+
+    fn shipped() -> &'static crate::calendar::HolidayCalendar {
+        static CALENDAR: std::sync::OnceLock<crate::calendar::HolidayCalendar> =
+            std::sync::OnceLock::new();
+        CALENDAR.get_or_init(crate::calendar::HolidayCalendar::default_calendar)
+    }
+
+    #[test]
+    fn the_explanation_names_each_skipped_day() {
+        let cal = crate::calendar::HolidayCalendar::from_json(
+            r#"{"national": [{"date": "2026-12-25", "name": "Natividad del Señor"}],
+                "regional": {"ES-CT": [{"date": "2026-12-26", "name": "Sant Esteve"}]}}"#,
+        )
+        .expect("calendar");
+        let e = explain_deadline(
+            date("2026-12-23"),
+            policy(3, DeadlineUnit::Business),
+            &cal.for_case(province(8), province(8)),
+        );
+        assert_eq!(e.deadline, date("2026-12-29"));
+        let skipped: Vec<(String, usize)> = e
+            .skipped
+            .iter()
+            .map(|s| (s.date.to_string(), s.reasons.len()))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                ("2026-12-25".to_owned(), 1),
+                ("2026-12-26".to_owned(), 2),
+                ("2026-12-27".to_owned(), 1)
+            ]
+        );
+        assert_eq!(e.uncovered_years, Vec::<i32>::new());
+        let json = serde_json::to_value(&e).expect("json");
+        assert_eq!(json["skipped"][1]["reasons"][1]["kind"], "regional");
+        assert_eq!(json["skipped"][1]["reasons"][1]["community"], "ES-CT");
+        assert_eq!(json["skipped"][1]["reasons"][1]["name"], "Sant Esteve");
+        // Calendar days: only the days from the nominal date on are listed.
+        let e = explain_deadline(
+            date("2026-12-05"),
+            policy(20, DeadlineUnit::Calendar),
+            &cal.for_case(province(8), province(8)),
+        );
+        assert_eq!(e.deadline, date("2026-12-28"));
+        assert_eq!(e.skipped.first().map(|s| s.date), Some(date("2026-12-25")));
+    }
+
+    #[test]
+    fn a_deadline_query_names_the_parameter_that_does_not_parse() {
+        let field = |f: &str, d: &str, u: &str, p: &str, o: &str| {
+            DeadlineQuery::parse(f, d, u, p, o)
+                .map(|_| ())
+                .map_err(|e| e.field().map(str::to_owned))
+        };
+        assert_eq!(field("2026-10-27", "10", "business", "41", "41"), Ok(()));
+        assert_eq!(
+            field("+2026-10-27", "10", "business", "41", "41"),
+            Err(Some("from".into()))
+        );
+        assert_eq!(
+            field("2026-10-7", "10", "business", "41", "41"),
+            Err(Some("from".into()))
+        );
+        assert_eq!(
+            field("2026-10-27", "0", "business", "41", "41"),
+            Err(Some("days".into()))
+        );
+        assert_eq!(
+            field("2026-10-27", "366", "business", "41", "41"),
+            Err(Some("days".into()))
+        );
+        assert_eq!(
+            field("2026-10-27", "10", "hábiles", "41", "41"),
+            Err(Some("unit".into()))
+        );
+        assert_eq!(
+            field("2026-10-27", "10", "calendar", "53", "41"),
+            Err(Some("province".into()))
+        );
+        assert_eq!(
+            field("2026-10-27", "10", "calendar", "41", "4"),
+            Err(Some("office".into()))
+        );
+        let q = DeadlineQuery::parse("2026-10-27", "10", "business", "41", "41").expect("query");
+        let e = q.explain(&HolidayCalendar::default_calendar());
+        assert_eq!(
+            e.deadline,
+            date("2026-11-11"),
+            "2 Nov 2026 is an Andalusian holiday"
+        );
+        assert!(e.skipped.iter().any(|s| {
+            s.date == date("2026-11-02")
+                && s.reasons
+                    .iter()
+                    .any(|r| matches!(r, NonBusinessReason::Regional { .. }))
+        }));
+    }
+
+    #[test]
+    fn a_calendar_that_runs_out_still_skips_christmas_and_new_year() {
+        let cal =
+            crate::calendar::HolidayCalendar::from_json(r#"{"years": [2026], "national": []}"#)
+                .expect("calendar");
+        let days = cal.for_case(province(28), province(28));
+        let e = explain_deadline(
+            date("2028-12-21"),
+            policy(10, DeadlineUnit::Business),
+            &days,
+        );
+        // 22, 26–29 Dec, 2–5, 8 Jan: Mon 25 Dec 2028 and Mon 1 Jan 2029 are
+        // skipped as unmovable national days; 6 Jan (movable) is a Saturday.
+        assert_eq!(e.deadline, date("2029-01-08"));
+        assert_eq!(e.uncovered_years, vec![2028, 2029]);
+        for day in ["2028-12-25", "2029-01-01"] {
+            let skipped = e.skipped.iter().find(|s| s.date == date(day)).expect(day);
+            assert!(
+                matches!(skipped.reasons[..], [NonBusinessReason::Unmovable { .. }]),
+                "{day}"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_explanation_lists_exactly_the_non_business_days_counted_over(
+            d0 in (0u64..1461).prop_map(|o| date("2024-01-01") + Days::new(o)),
+            n in 1u16..=60,
+            unit in unit_strategy(),
+            a in 1u8..=52,
+            b in 1u8..=52,
+        ) {
+            let days = shipped().for_case(province(a), province(b));
+            let e = explain_deadline(d0, policy(n, unit), &days);
+            prop_assert_eq!(e.deadline, deadline_date(d0, policy(n, unit), &days));
+            let first = match unit {
+                DeadlineUnit::Business => d0 + Days::new(1),
+                DeadlineUnit::Calendar => d0 + Days::new(u64::from(n)),
+            };
+            let expected: Vec<NaiveDate> = first
+                .iter_days()
+                .take_while(|d| *d < e.deadline)
+                .filter(|d| !days.is_business_day(*d))
+                .collect();
+            let listed: Vec<NaiveDate> = e.skipped.iter().map(|s| s.date).collect();
+            prop_assert_eq!(listed, expected);
+            for s in &e.skipped {
+                prop_assert!(!s.reasons.is_empty());
+            }
+        }
+
+        #[test]
+        fn another_community_or_local_day_never_makes_a_deadline_earlier(
+            d0 in (0u64..1461).prop_map(|o| date("2024-01-01") + Days::new(o)),
+            n in 1u16..=60,
+            unit in unit_strategy(),
+            a in 1u8..=52,
+            b in 1u8..=52,
+        ) {
+            let cal = shipped();
+            let alone = deadline_date(d0, policy(n, unit), &cal.for_case(province(a), province(a)));
+            let both = deadline_date(d0, policy(n, unit), &cal.for_case(province(a), province(b)));
+            prop_assert!(both >= alone);
+            // National days only (the old default) are never later than the full calendar.
+            let national_only: BTreeSet<NaiveDate> = cal
+                .to_value()["national"]
+                .as_array()
+                .map(|l| l.iter().filter_map(|e| e.get("date").or(Some(e)).and_then(|d| d.as_str()).map(date)).collect())
+                .unwrap_or_default();
+            prop_assert!(deadline_date(d0, policy(n, unit), &national_only) <= alone);
+        }
     }
 
     proptest! {

@@ -162,6 +162,45 @@ impl Community {
     pub fn from_iso_code(code: &str) -> Option<Community> {
         Community::ALL.into_iter().find(|c| c.iso_code() == code)
     }
+
+    /// The community's name in Spanish, as the BOE lists it (shown to
+    /// people; the wire form is [`Community::iso_code`]).
+    pub fn name(self) -> &'static str {
+        match self {
+            Community::Andalucia => "Andalucía",
+            Community::Aragon => "Aragón",
+            Community::Asturias => "Principado de Asturias",
+            Community::Baleares => "Illes Balears",
+            Community::Canarias => "Canarias",
+            Community::Cantabria => "Cantabria",
+            Community::CastillaLaMancha => "Castilla-La Mancha",
+            Community::CastillaYLeon => "Castilla y León",
+            Community::Cataluna => "Cataluña",
+            Community::Ceuta => "Ceuta",
+            Community::Extremadura => "Extremadura",
+            Community::Galicia => "Galicia",
+            Community::LaRioja => "La Rioja",
+            Community::Madrid => "Comunidad de Madrid",
+            Community::Melilla => "Melilla",
+            Community::Murcia => "Región de Murcia",
+            Community::Navarra => "Comunidad Foral de Navarra",
+            Community::PaisVasco => "País Vasco",
+            Community::ComunitatValenciana => "Comunitat Valenciana",
+        }
+    }
+}
+
+impl fmt::Display for Community {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.iso_code())
+    }
+}
+
+/// Serialised as its ISO 3166-2 code (`"ES-AN"`).
+impl Serialize for Community {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.iso_code())
+    }
 }
 
 /// The community of each INE province code `01`–`52`, indexed by code − 1.

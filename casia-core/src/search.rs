@@ -119,7 +119,7 @@ impl SearchFilter {
             None => return Err(CasiaError::invalid_query("status")),
         };
         let date = |field: &str, v: &str| {
-            NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| CasiaError::invalid_query(field))
+            crate::calendar::parse_iso_date(v).ok_or_else(|| CasiaError::invalid_query(field))
         };
         let (from, to) = match (input.from.as_deref(), input.to.as_deref()) {
             (None, None) => {

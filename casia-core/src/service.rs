@@ -2,7 +2,7 @@
 //! returns the case or the typed error; retries on `version_conflict` while
 //! the command is still allowed (DOMAIN.md §10); runs the sweep (§5).
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::actor::Actor;
 use crate::case::{Attachment, Case, HistoryEntry};
@@ -41,11 +41,14 @@ pub struct SweepReport {
     pub notifications: Vec<Notification>,
 }
 
+/// The case service (DOMAIN.md §4–§10): every command, search and the
+/// sweep, for an actor, at the clock's instant, over a repository. Cheap to
+/// clone (shared state); clones see the same rules.
 #[derive(Clone)]
 pub struct CaseService {
     repo: Arc<dyn CaseRepository>,
     clock: Arc<dyn Clock>,
-    rules: Arc<CaseRules>,
+    rules: Arc<RwLock<Arc<CaseRules>>>,
 }
 
 impl CaseService {
@@ -54,11 +57,29 @@ impl CaseService {
         clock: Arc<dyn Clock>,
         rules: Arc<CaseRules>,
     ) -> CaseService {
-        CaseService { repo, clock, rules }
+        CaseService {
+            repo,
+            clock,
+            rules: Arc::new(RwLock::new(rules)),
+        }
     }
 
-    pub fn rules(&self) -> &CaseRules {
-        &self.rules
+    /// The rules in force now. A command decides on one snapshot from start
+    /// to end, so a reload never mixes two calendars in one deadline.
+    pub fn rules(&self) -> Arc<CaseRules> {
+        self.rules
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Puts new rules in force for every clone of this service (a reloaded
+    /// catalog or calendar, `serve` on SIGHUP) and returns the old ones.
+    /// Commands already deciding finish on the old rules; a deadline set on
+    /// a case is stored and never recomputed.
+    pub fn replace_rules(&self, rules: CaseRules) -> Arc<CaseRules> {
+        let mut current = self.rules.write().unwrap_or_else(PoisonError::into_inner);
+        std::mem::replace(&mut *current, Arc::new(rules))
     }
 
     pub fn repository(&self) -> &Arc<dyn CaseRepository> {
@@ -72,7 +93,7 @@ impl CaseService {
         input: &SubmitInput,
     ) -> Result<Outcome, ServiceError> {
         let now = self.clock.now();
-        let draft = validate_submission(actor, input, &self.rules, now)?;
+        let draft = validate_submission(actor, input, &self.rules(), now)?;
         let created = self.repo.create(&draft).await?;
         Ok(Outcome {
             case: created.case.redacted_for(actor),
@@ -113,7 +134,7 @@ impl CaseService {
         loop {
             let now = self.clock.now();
             let case = self.visible(actor, number).await?;
-            let change = decide(&case, actor, command, &self.rules, now)?;
+            let change = decide(&case, actor, command, &self.rules(), now)?;
             if expected.is_some_and(|v| v != case.version) {
                 return Err(CasiaError::VersionConflict.into());
             }
@@ -172,7 +193,7 @@ impl CaseService {
         let found = self.repo.find_by_receipt_code(&code).await?;
         Ok(found
             .map(|c| c.receipt)
-            .filter(|r| r.verification_code == code && self.rules.receipt_key.verify(r)))
+            .filter(|r| r.verification_code == code && self.rules().receipt_key.verify(r)))
     }
 
     /// One attachment's metadata and bytes.
@@ -225,6 +246,7 @@ impl CaseService {
             return Err(CasiaError::Forbidden.into());
         }
         let now = self.clock.now();
+        let rules = self.rules();
         let mut report = SweepReport::default();
         // A set beside the ordered list: the reminder pass asks it once per case.
         let mut closed = std::collections::HashSet::new();
@@ -241,7 +263,7 @@ impl CaseService {
         for cases in overdue.chunks(SWEEP_CHUNK) {
             let changes: Vec<Change> = cases
                 .iter()
-                .filter_map(|c| decide(c, actor, &Command::CloseExOfficio, &self.rules, now).ok())
+                .filter_map(|c| decide(c, actor, &Command::CloseExOfficio, &rules, now).ok())
                 .collect();
             let written = self.repo.update_many(&changes).await?;
             if written.len() != changes.len() {
@@ -278,7 +300,7 @@ impl CaseService {
             }
             // Decided on the case as loaded; only a due reminder touches the
             // store, and a lost race re-reads it.
-            let Some(change) = decide_reminder(case, &self.rules, now) else {
+            let Some(change) = decide_reminder(case, &rules, now) else {
                 continue;
             };
             let sent = match self.repo.update(&change).await {
@@ -300,7 +322,7 @@ impl CaseService {
             let Some(case) = self.repo.get(number).await? else {
                 return Ok(None);
             };
-            let Some(change) = decide_reminder(&case, &self.rules, now) else {
+            let Some(change) = decide_reminder(&case, &self.rules(), now) else {
                 return Ok(None);
             };
             match self.repo.update(&change).await {

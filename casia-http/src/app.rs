@@ -27,7 +27,7 @@ use utoipa_axum::routes;
 use crate::metrics::method_label;
 use crate::problem::{ApiError, InternalDetail, PROBLEM_JSON, Problem, problem_response};
 use crate::state::AppState;
-use crate::{cases, contacts, operations, receipts};
+use crate::{calendar, cases, contacts, operations, receipts};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -42,7 +42,7 @@ use crate::{cases, contacts, operations, receipts};
         (name = "commands", description = "Commands on a case; each accepts `If-Match`"),
         (name = "receipts", description = "Justificante de Apertura and its verification"),
         (name = "contacts", description = "The e-mail address notifications go to, per authorization (system)"),
-        (name = "service", description = "Catalog, sweep, probes, metrics, this document"),
+        (name = "service", description = "Catalog, deadlines on the calendar, sweep, probes, metrics, this document"),
     )
 )]
 struct ApiDoc;
@@ -68,6 +68,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(receipts::verify))
         .routes(routes!(contacts::get_contact, contacts::put_contact))
         .routes(routes!(operations::catalog))
+        .routes(routes!(calendar::deadline))
         .routes(routes!(operations::sweep))
         .routes(routes!(operations::healthz))
         .routes(routes!(operations::readyz))

@@ -11,6 +11,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod calendar;
 pub mod cases;
 pub mod contacts;
 pub mod dto;

@@ -1,6 +1,6 @@
 //! The `casia` binary (HTTP.md "Command line"): `serve`, `migrate`,
-//! `sweep`, `token`, `contact`, `outbox`, `conformance` and `catalog
-//! check`. Flags are parsed here; the work is in `casia_http::server` and
+//! `sweep`, `token`, `contact`, `outbox`, `conformance`, `catalog check`,
+//! `calendar check` and `calendar deadline`. Flags are parsed here; the work is in `casia_http::server` and
 //! `casia-conformance`.
 #![forbid(unsafe_code)]
 
@@ -13,7 +13,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use casia_conformance::{MemoryStoreFactory, run_paths};
 use casia_core::attachment::AttachmentLimits;
+use casia_core::calendar::{Coverage, HolidayCalendar, NonBusinessReason};
 use casia_core::catalog::Catalog;
+use casia_core::deadline::DeadlineQuery;
+use casia_core::ids::Community;
 use casia_core::{Actor, AuthorizationId, OfficeCode, ProcessorId, ProvinceCode, UserId};
 use casia_http::relay::RelayConfig;
 use casia_http::server::{self, DatabaseChoice, MailOptions, RuleFiles, ServeOptions};
@@ -228,6 +231,40 @@ enum Cmd {
         #[command(subcommand)]
         command: CatalogCmd,
     },
+    /// Holiday calendar tools: check a file, explain a deadline.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCmd {
+    /// Validate a calendar file; print the years it covers, per community
+    /// (exit 1 on a malformed file, naming the JSON path of the fault).
+    Check { file: PathBuf },
+    /// The documentation deadline of a request (DOMAIN.md §5), with every
+    /// non-business day skipped and why.
+    Deadline {
+        /// The Madrid date of the request, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// How many days (1–365).
+        #[arg(long)]
+        days: String,
+        /// `business` or `calendar`.
+        #[arg(long)]
+        unit: String,
+        /// The authorization's province (01–52).
+        #[arg(long)]
+        province: String,
+        /// The office, by its province code (01–52).
+        #[arg(long)]
+        office: String,
+        /// Holiday calendar file (default: the shipped one).
+        #[arg(long, env = "CASIA_CALENDAR")]
+        calendar: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -360,6 +397,141 @@ fn main() -> ExitCode {
         Cmd::Catalog {
             command: CatalogCmd::Check { file },
         } => catalog_check(&file),
+        Cmd::Calendar {
+            command: CalendarCmd::Check { file },
+        } => calendar_check(&file),
+        Cmd::Calendar {
+            command:
+                CalendarCmd::Deadline {
+                    from,
+                    days,
+                    unit,
+                    province,
+                    office,
+                    calendar,
+                },
+        } => calendar_deadline(
+            [&from, &days, &unit, &province, &office],
+            calendar.as_deref(),
+        ),
+    }
+}
+
+fn read_calendar(file: &std::path::Path) -> Result<HolidayCalendar, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    HolidayCalendar::from_json(&text).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+fn calendar_check(file: &std::path::Path) -> ExitCode {
+    let calendar = match read_calendar(file) {
+        Ok(c) => c,
+        Err(e) => {
+            println!("{e}");
+            println!("1 fault(s)");
+            return ExitCode::FAILURE;
+        }
+    };
+    let years: Vec<i32> = match calendar.coverage() {
+        Coverage::Every => {
+            println!(
+                "{}: ok (no dates: no holidays in any year, weekends only)",
+                file.display()
+            );
+            return ExitCode::SUCCESS;
+        }
+        Coverage::Years(y) => y.iter().copied().collect(),
+    };
+    println!("{}: ok", file.display());
+    for year in &years {
+        let source = calendar.sources().get(year).map_or_else(
+            || "source not given".to_owned(),
+            |s| format!("{}: {}", s.status.as_str(), s.reference),
+        );
+        println!(
+            "{year}: {} national days ({source})",
+            calendar.national_count(*year)
+        );
+    }
+    let mut gaps = 0;
+    for community in Community::ALL {
+        let covered: Vec<String> = years
+            .iter()
+            .map(|y| match calendar.regional_count(community, *y) {
+                0 => {
+                    gaps += 1;
+                    format!("{y}: none")
+                }
+                n => format!("{y}: {n}"),
+            })
+            .collect();
+        println!(
+            "{} {}: {}",
+            community.iso_code(),
+            community.name(),
+            covered.join(", ")
+        );
+    }
+    for year in &years {
+        for (province, n) in calendar.local_counts(*year) {
+            println!("local {province} {year}: {n}");
+        }
+    }
+    if gaps > 0 {
+        println!(
+            "warning: {gaps} community-year(s) list no regional day; check them against the BOE list"
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn calendar_deadline(args: [&str; 5], file: Option<&std::path::Path>) -> ExitCode {
+    let [from, days, unit, province, office] = args;
+    let query = match DeadlineQuery::parse(from, days, unit, province, office) {
+        Ok(q) => q,
+        Err(e) => {
+            eprintln!("casia: --{}: {e}", e.field().unwrap_or("from"));
+            return ExitCode::from(2);
+        }
+    };
+    let calendar = match file {
+        None => HolidayCalendar::default_calendar(),
+        Some(f) => match read_calendar(f) {
+            Ok(c) => c,
+            Err(e) => return fail(&e),
+        },
+    };
+    let e = query.explain(&calendar);
+    println!("deadline: {}", e.deadline);
+    for day in &e.skipped {
+        let reasons: Vec<String> = day.reasons.iter().map(describe_reason).collect();
+        println!(
+            "skipped: {} {} {}",
+            day.date,
+            day.date.format("%a"),
+            reasons.join("; ")
+        );
+    }
+    for year in &e.uncovered_years {
+        println!(
+            "warning: the calendar does not cover {year}: only weekends and the unmovable national days counted"
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn describe_reason(r: &NonBusinessReason) -> String {
+    let named = |what: String, name: &Option<String>| match name {
+        Some(n) => format!("{what}: {n}"),
+        None => what,
+    };
+    match r {
+        NonBusinessReason::Weekend => "weekend".into(),
+        NonBusinessReason::National { name } => named("national".into(), name),
+        NonBusinessReason::Regional { community, name } => {
+            named(format!("regional {}", community.iso_code()), name)
+        }
+        NonBusinessReason::Local { province, name } => named(format!("local {province}"), name),
+        NonBusinessReason::Unmovable { name } => format!("unmovable national day: {name}"),
     }
 }
 

@@ -86,11 +86,14 @@ impl Metrics {
     }
 
     /// The exposition text, with the store gauges given (`None` when the
-    /// store did not answer: the gauge is then left out).
+    /// store did not answer: the gauge is then left out) and the last year
+    /// the holiday calendar in force covers (`None`: it covers every year,
+    /// rendered `+Inf`).
     pub fn render(
         &self,
         cases: Option<&[(CaseState, u64)]>,
         outbox: Option<OutboxGauges>,
+        calendar_last_year: Option<i32>,
     ) -> String {
         let mut out = String::with_capacity(4096);
         let map = self.lock().clone();
@@ -159,6 +162,14 @@ impl Metrics {
             out.push_str("# TYPE casia_outbox_dead gauge\n");
             let _ = writeln!(out, "casia_outbox_dead {}", outbox.dead);
         }
+        out.push_str("# HELP casia_calendar_last_covered_year The last year the holiday calendar in force covers (DOMAIN.md §5); load the next year's holidays before it ends.\n");
+        out.push_str("# TYPE casia_calendar_last_covered_year gauge\n");
+        match calendar_last_year {
+            Some(year) => {
+                let _ = writeln!(out, "casia_calendar_last_covered_year {year}");
+            }
+            None => out.push_str("casia_calendar_last_covered_year +Inf\n"),
+        }
         out
     }
 }
@@ -188,6 +199,7 @@ mod tests {
                 pending: 7,
                 dead: 2,
             }),
+            Some(2027),
         );
         assert!(text.contains(
             "casia_http_requests_total{method=\"GET\",route=\"/v1/cases/{number}\",status=\"200\"} 2"
@@ -199,7 +211,9 @@ mod tests {
         assert!(text.contains("casia_cases{status=\"open\",substatus=\"submitted\"} 4"));
         assert!(text.contains("casia_outbox_backlog 7\n"));
         assert!(text.contains("# TYPE casia_outbox_dead gauge\ncasia_outbox_dead 2\n"));
-        let without = m.render(None, None);
+        assert!(text.contains("\ncasia_calendar_last_covered_year 2027\n"));
+        let without = m.render(None, None, None);
+        assert!(without.contains("\ncasia_calendar_last_covered_year +Inf\n"));
         assert!(!without.contains("casia_outbox_backlog"));
         assert!(!without.contains("casia_outbox_dead"));
     }

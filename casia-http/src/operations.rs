@@ -96,7 +96,8 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             None
         }
     };
-    let text = state.metrics().render(cases.as_deref(), gauges);
+    let last_year = state.service().rules().calendar.last_covered_year();
+    let text = state.metrics().render(cases.as_deref(), gauges, last_year);
     let mut r = text.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -101,6 +101,81 @@ impl RuleFiles {
     }
 }
 
+/// Re-reads the catalog and calendar files and puts them in force
+/// (`serve` on SIGHUP, HTTP.md); the limits and the receipt key stay. On
+/// any error the rules in force are kept. Returns what changed, one line
+/// per difference (`catalog …`, `calendar …`).
+pub fn reload_rules(service: &CaseService, files: &RuleFiles) -> Result<Vec<String>, StartError> {
+    let current = service.rules();
+    let mut fresh = files.load(current.receipt_key.clone())?;
+    fresh.limits = current.limits;
+    let mut changes: Vec<String> = fresh
+        .catalog
+        .changes_since(&current.catalog)
+        .into_iter()
+        .map(|c| format!("catalog {c}"))
+        .collect();
+    changes.extend(
+        fresh
+            .calendar
+            .changes_since(&current.calendar)
+            .into_iter()
+            .map(|c| format!("calendar {c}")),
+    );
+    service.replace_rules(fresh);
+    Ok(changes)
+}
+
+/// SIGHUP reloads the rule files; once a day (and at once) the calendar's
+/// coverage is checked so the operator learns, from 1 October, that next
+/// year's holidays are missing (DOMAIN.md §5).
+async fn watch_rules(
+    service: CaseService,
+    files: RuleFiles,
+    mut hangup: Option<tokio::signal::unix::Signal>,
+) {
+    let mut daily = tokio::time::interval(Duration::from_secs(24 * 60 * 60));
+    daily.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let hangup_received = async {
+            match hangup.as_mut() {
+                Some(h) => h.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = daily.tick() => warn_about_coverage(&service),
+            _ = hangup_received => {
+                match reload_rules(&service, &files) {
+                    Ok(changes) if changes.is_empty() => {
+                        tracing::info!("SIGHUP: catalog and calendar reloaded, nothing changed");
+                    }
+                    Ok(changes) => {
+                        tracing::info!(changes = changes.len(), "SIGHUP: catalog and calendar reloaded");
+                        for change in changes {
+                            tracing::info!("reloaded: {change}");
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "SIGHUP: reload failed; the rules in force are kept"),
+                }
+                warn_about_coverage(&service);
+            }
+        }
+    }
+}
+
+fn warn_about_coverage(service: &CaseService) {
+    let today = casia_core::calendar::madrid_date(SystemClock.now());
+    let rules = service.rules();
+    match rules.calendar.coverage_warning(today) {
+        Some(warning) => tracing::warn!(
+            last_covered_year = rules.calendar.last_covered_year(),
+            "{warning}"
+        ),
+        None => tracing::debug!("holiday calendar covers this year and, from October, the next"),
+    }
+}
+
 fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| e.to_string())
 }
@@ -249,6 +324,15 @@ pub async fn serve(
         options.request_timeout,
     );
     drop(secret);
+    // Installed before the address is printed, so a SIGHUP sent as soon as
+    // the service listens reloads instead of ending the process.
+    let hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP: rule files are not reloaded");
+            None
+        }
+    };
     let listener = tokio::net::TcpListener::bind(&options.listen)
         .await
         .map_err(|e| StartError::Listen {
@@ -262,6 +346,7 @@ pub async fn serve(
     println!("casia listening on http://{addr}");
     let _ = std::io::stdout().flush();
     tracing::info!(%addr, "listening");
+    let watcher = tokio::spawn(watch_rules(service.clone(), options.rules.clone(), hangup));
     let sweeper = options
         .sweep_interval
         .map(|every| tokio::spawn(sweep_periodically(service, every)));
@@ -272,7 +357,7 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| StartError::Serve(e.to_string()));
-    for task in [sweeper, relay].into_iter().flatten() {
+    for task in [Some(watcher), sweeper, relay].into_iter().flatten() {
         task.abort();
     }
     tracing::info!("stopped");

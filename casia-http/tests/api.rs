@@ -381,6 +381,7 @@ async fn the_openapi_document_covers_every_endpoint_and_error() {
         ("/v1/cases/{number}/reclassify", "post"),
         ("/v1/cases/{number}/resolve", "post"),
         ("/v1/sweep", "post"),
+        ("/v1/calendar/deadline", "get"),
         ("/v1/contacts/{authorization}", "get"),
         ("/v1/contacts/{authorization}", "put"),
         ("/healthz", "get"),

@@ -411,7 +411,7 @@ async fn update_many_writes_current_changes_and_nothing_of_stale_ones(target: Ta
             .await
             .expect("get")
             .expect("case");
-        changes.push(decide(&case, &clerk, &request, svc.rules(), clock.now()).expect("decide"));
+        changes.push(decide(&case, &clerk, &request, &svc.rules(), clock.now()).expect("decide"));
     }
     // Someone else changes the second case first.
     let moved = svc

@@ -111,9 +111,28 @@ pub fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("instant")
 }
 
+/// The test calendar covers 2025 and 2026; a deadline that runs into 2027
+/// still skips the national days no community can move (RD 2001/1983 art.
+/// 45.1, DOMAIN.md §5), written out here by hand for the model.
+const UNMOVABLE_2027: [&str; 9] = [
+    "2027-01-01",
+    "2027-03-26",
+    "2027-05-01",
+    "2027-08-15",
+    "2027-10-12",
+    "2027-11-01",
+    "2027-12-06",
+    "2027-12-08",
+    "2027-12-25",
+];
+
 /// National ∪ both communities' holidays, as the model counts them.
 pub fn holidays_for(province: &str, office: &str) -> BTreeSet<NaiveDate> {
-    let mut set: BTreeSet<NaiveDate> = NATIONAL.iter().map(|d| date(d)).collect();
+    let mut set: BTreeSet<NaiveDate> = NATIONAL
+        .iter()
+        .chain(UNMOVABLE_2027.iter())
+        .map(|d| date(d))
+        .collect();
     for wanted in [community(province), community(office)] {
         for (code, days) in REGIONAL {
             if *code == wanted {
