@@ -661,6 +661,24 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn the_unmovable_days_are_non_business_in_every_uncovered_year(
+            year in 1583i32..=9999,
+            a in 1u8..=52,
+            b in 1u8..=52,
+        ) {
+            let cal = HolidayCalendar::default_calendar();
+            proptest::prop_assume!(!cal.covers_year(year));
+            let days = cal.for_case(province(&format!("{a:02}")), province(&format!("{b:02}")));
+            for (d, name) in fixed::unmovable_national_days(year) {
+                proptest::prop_assert!(!days.is_business_day(d), "{} {}", d, name);
+                let unmovable = days.reasons(d).contains(&NonBusinessReason::Unmovable { name: name.into() });
+                proptest::prop_assert!(unmovable, "{} {}", d, name);
+            }
+        }
+    }
+
     #[test]
     fn the_shipped_calendar_covers_2024_to_2027_for_every_community() {
         let cal = HolidayCalendar::default_calendar();
