@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use casia::attachment::NewAttachment;
+use casia::attachment::format::detect;
 use casia::calendar::HolidayCalendar;
 use casia::catalog::{DeadlinePolicy, DeadlineUnit};
 use casia::command::decide;
@@ -83,6 +85,101 @@ fn validate_submission_with_nif_naf_ccc(bencher: divan::Bencher) {
         )
         .is_ok()
     });
+}
+
+/// Issue 12: the same submission with one real 1 MiB DOCX (python-docx,
+/// `benches/data/one_mib.docx`): validation now reads the ZIP's central
+/// directory and inflates `[Content_Types].xml`, and hashes the file.
+#[divan::bench]
+fn validate_submission_with_a_1_mib_docx(bencher: divan::Bencher) {
+    let rules = rules();
+    let actor = user();
+    let mut input = submission();
+    let docx: std::sync::Arc<[u8]> = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/data/one_mib.docx"
+    ))
+    .unwrap_or_else(|e| panic!("benches/data/one_mib.docx: {e}"))
+    .into();
+    input.attachments = vec![NewAttachment {
+        document_type: "other".into(),
+        title: "Contrato".into(),
+        file_name: "contrato.docx".into(),
+        content: docx,
+    }];
+    let now = at("2026-11-05T09:00:00Z");
+    assert!(validate_submission(&actor, &input, &rules, now).is_ok());
+    bencher.bench(|| {
+        validate_submission(
+            divan::black_box(&actor),
+            divan::black_box(&input),
+            &rules,
+            now,
+        )
+        .is_ok()
+    });
+}
+
+/// Issue 12: sniffing a crafted 10 MiB DOCX whose first part is full of
+/// fake end-of-central-directory records: bounded reads, so this costs
+/// about what a small DOCX costs, not a scan of 10 MiB.
+#[divan::bench(args = ["1 KiB", "10 MiB"])]
+fn detect_a_docx(bencher: divan::Bencher, size: &str) {
+    let padding = if size == "10 MiB" { 10 << 20 } else { 1 << 10 };
+    let content = crafted_docx(padding);
+    assert_eq!(
+        detect(&content),
+        Ok(casia::attachment::format::AttachmentFormat::Docx)
+    );
+    bencher.bench(|| detect(divan::black_box(&content)).is_ok());
+}
+
+/// A DOCX whose first (stored) part is `padding` bytes of fake end records.
+fn crafted_docx(padding: usize) -> Vec<u8> {
+    fn le16(v: usize) -> [u8; 2] {
+        u16::try_from(v).unwrap_or(u16::MAX).to_le_bytes()
+    }
+    fn le32(v: usize) -> [u8; 4] {
+        u32::try_from(v).unwrap_or(u32::MAX).to_le_bytes()
+    }
+    let mut noise = Vec::with_capacity(padding);
+    while noise.len() < padding {
+        noise.extend_from_slice(b"PK\x05\x06\xff\xff\xff\xff");
+    }
+    let types = br#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#;
+    let entries: [(&str, &[u8]); 3] = [
+        ("word/media/padding.bin", &noise),
+        ("[Content_Types].xml", types),
+        ("word/document.xml", b"<w/>"),
+    ];
+    let (mut out, mut central) = (Vec::new(), Vec::new());
+    for (name, data) in entries {
+        let offset = out.len();
+        // CRC left 0: detection reads names, sizes and the stored bytes.
+        out.extend_from_slice(b"PK\x03\x04\x14\0\0\0\0\0\0\0\x21\0\0\0\0\0");
+        out.extend_from_slice(&le32(data.len()));
+        out.extend_from_slice(&le32(data.len()));
+        out.extend_from_slice(&le16(name.len()));
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data);
+        central.extend_from_slice(b"PK\x01\x02\x14\0\x14\0\0\0\0\0\0\0\x21\0\0\0\0\0");
+        central.extend_from_slice(&le32(data.len()));
+        central.extend_from_slice(&le32(data.len()));
+        central.extend_from_slice(&le16(name.len()));
+        central.extend_from_slice(&[0; 12]);
+        central.extend_from_slice(&le32(offset));
+        central.extend_from_slice(name.as_bytes());
+    }
+    let cd_offset = out.len();
+    out.extend_from_slice(&central);
+    out.extend_from_slice(b"PK\x05\x06\0\0\0\0");
+    out.extend_from_slice(&le16(entries.len()));
+    out.extend_from_slice(&le16(entries.len()));
+    out.extend_from_slice(&le32(central.len()));
+    out.extend_from_slice(&le32(cd_offset));
+    out.extend_from_slice(&[0, 0]);
+    out
 }
 
 #[divan::bench]

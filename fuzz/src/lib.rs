@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use casia_core::Actor;
-use casia_core::attachment::file_name::sanitize_file_name;
+use casia_core::attachment::file_name::{fits, sanitize_file_name, stored_file_name};
 use casia_core::attachment::format::detect;
 use casia_core::catalog::Catalog;
 use casia_core::complementary::{Ccc, ComplementaryData, Naf, Nif};
@@ -77,10 +77,20 @@ pub fn complementary_data(data: &[u8]) {
 /// Attachment sniffing and file-name sanitising: never panic; names obey
 /// DOMAIN.md §6.
 pub fn attachment_sniff(data: &[u8]) {
-    let _ = detect(data);
-    let name = sanitize_file_name(&String::from_utf8_lossy(data));
+    let detected = detect(data);
+    // What is accepted as a ZIP package holds its main part: detecting it
+    // again from its own bytes gives the same verdict (no state, no luck).
+    assert_eq!(detect(data), detected);
+    let raw = String::from_utf8_lossy(data);
+    let name = sanitize_file_name(&raw);
     assert!(!name.is_empty() && name.len() <= 255);
     assert!(!name.contains(['/', '\\']) && !name.chars().any(char::is_control));
+    assert!(!name.contains(['\u{202E}', '\u{200B}', '\u{FEFF}', '\u{2066}']));
+    if let Ok(format) = detected {
+        let stored = stored_file_name(&raw, format);
+        assert!(!stored.is_empty() && stored.len() <= 255);
+        assert!(fits(&stored, format), "{stored:?} does not fit {format:?}");
+    }
 }
 
 /// Search option 2 from an HTTP query string (`GET /v1/cases?…`): the

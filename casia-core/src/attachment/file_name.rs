@@ -2,7 +2,13 @@
 //!
 //! The name a user gives an attachment is only a label: it never decides the
 //! format, and it must be safe to store and to hand back (in a listing or a
-//! download) without leaking or honouring a client path.
+//! download) without leaking or honouring a client path, and without
+//! deceiving whoever downloads it: no bidi override can make `fdp.bat` read
+//! `tab.pdf`, and the extension always fits the format that was checked.
+
+use unicode_normalization::UnicodeNormalization;
+
+use super::format::AttachmentFormat;
 
 /// The name stored when nothing usable is left of the given one.
 pub const FALLBACK_FILE_NAME: &str = "attachment";
@@ -10,12 +16,33 @@ pub const FALLBACK_FILE_NAME: &str = "attachment";
 /// The most bytes (UTF-8) a stored file name may have (DOMAIN.md §6).
 pub const MAX_FILE_NAME_BYTES: usize = 255;
 
-/// The stored file name (DOMAIN.md §6): path components and control
-/// characters removed, at most 255 bytes (cut on a char boundary), never
-/// empty.
+/// Unicode format and bidi controls (DOMAIN.md §6: U+200B–U+200F,
+/// U+202A–U+202E, U+2066–U+2069, U+FEFF), and the other invisible format
+/// characters of category Cf that could hide or reorder a name (soft
+/// hyphen, Arabic letter mark, Mongolian vowel separator, word joiner and
+/// invisible operators, deprecated format characters, interlinear
+/// annotation).
+fn is_format_control(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{FEFF}'
+        | '\u{00AD}'
+        | '\u{061C}'
+        | '\u{180E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{206A}'..='\u{206F}'
+        | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// The stored file name (DOMAIN.md §6) before the extension rule: path
+/// components, control characters and format/bidi controls removed, NFC,
+/// at most 255 bytes (cut on a char boundary), never empty.
 ///
 /// In order:
-/// 1. control characters (`char::is_control`) are removed;
+/// 1. control characters (`char::is_control`) and format/bidi controls
+///    are removed, and the rest is put in Unicode Normalization Form C;
 /// 2. only the part after the last `/` or `\` is kept (client paths of any
 ///    OS);
 /// 3. a Windows drive prefix such as `C:` is dropped (repeatedly, so
@@ -27,15 +54,49 @@ pub const MAX_FILE_NAME_BYTES: usize = 255;
 ///
 /// The result is idempotent: sanitising a sanitised name changes nothing.
 pub fn sanitize_file_name(raw: &str) -> String {
-    let without_controls: String = raw.chars().filter(|c| !c.is_control()).collect();
-    let last_component = without_controls
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or_default();
+    let visible: String = raw
+        .chars()
+        .filter(|c| !c.is_control() && !is_format_control(*c))
+        .nfc()
+        .collect();
+    let last_component = visible.rsplit(['/', '\\']).next().unwrap_or_default();
     let name = strip_drive_prefixes(last_component);
-    let name = truncate_to_bytes(name, MAX_FILE_NAME_BYTES).trim_end();
+    fit(name, MAX_FILE_NAME_BYTES)
+}
+
+/// The name to store for an attachment detected as `format`: the
+/// sanitised name, with the format's extension appended when its own does
+/// not fit (`factura.bat` holding text → `factura.bat.txt`), so what a user
+/// downloads opens as what was checked. Still at most 255 bytes: the name
+/// is cut before the appended extension.
+pub fn stored_file_name(raw: &str, format: AttachmentFormat) -> String {
+    let name = sanitize_file_name(raw);
+    if fits(&name, format) {
+        return name;
+    }
+    let extension = format.extensions()[0];
+    let stem = fit(&name, MAX_FILE_NAME_BYTES - extension.len() - 1);
+    format!("{stem}.{extension}")
+}
+
+/// Whether `name`'s extension (after its last dot, not a leading one) is
+/// one that fits `format`, compared case-insensitively.
+pub fn fits(name: &str, format: AttachmentFormat) -> bool {
+    match name.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() => format
+            .extensions()
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(extension)),
+        _ => false,
+    }
+}
+
+/// Cut to `max` bytes on a char boundary, trimmed; the fallback when only
+/// dots and white space are left.
+fn fit(name: &str, max: usize) -> String {
+    let name = truncate_to_bytes(name, max).trim_end();
     if name.chars().all(|c| c == '.' || c.is_whitespace()) {
-        FALLBACK_FILE_NAME.to_owned()
+        truncate_to_bytes(FALLBACK_FILE_NAME, max).to_owned()
     } else {
         name.to_owned()
     }
@@ -145,11 +206,53 @@ mod tests {
         assert_eq!(sanitize_file_name(&dots), FALLBACK_FILE_NAME);
     }
 
+    #[test]
+    fn bidi_and_format_controls_are_removed_and_names_normalised() {
+        assert_eq!(
+            sanitize_file_name("factura\u{202E}fdp.bat"),
+            "facturafdp.bat"
+        );
+        assert_eq!(
+            sanitize_file_name("\u{FEFF}in\u{200B}for\u{2066}me\u{2069}.pdf"),
+            "informe.pdf"
+        );
+        // NFC: `n` + combining tilde becomes `ñ` (one char).
+        assert_eq!(sanitize_file_name("Espan\u{303}a.pdf"), "España.pdf");
+        // A control cannot hide a separator; nor can a format character.
+        assert_eq!(sanitize_file_name("dir\u{200B}/x.txt"), "x.txt");
+    }
+
+    #[test]
+    fn the_extension_always_fits_the_detected_format() {
+        use AttachmentFormat as F;
+        assert_eq!(stored_file_name("factura.bat", F::Text), "factura.bat.txt");
+        assert_eq!(
+            stored_file_name("factura\u{202E}fdp.bat", F::Pdf),
+            "facturafdp.bat.pdf"
+        );
+        assert_eq!(stored_file_name("informe.PDF", F::Pdf), "informe.PDF");
+        assert_eq!(stored_file_name("foto.jpeg", F::Jpeg), "foto.jpeg");
+        assert_eq!(stored_file_name("foto.jpg", F::Png), "foto.jpg.png");
+        assert_eq!(stored_file_name("datos.csv", F::Text), "datos.csv");
+        assert_eq!(stored_file_name("datos.xml", F::Text), "datos.xml");
+        assert_eq!(stored_file_name("nomina.txt", F::Xml), "nomina.txt");
+        assert_eq!(stored_file_name("hoja.xls", F::Xlsx), "hoja.xls.xlsx");
+        assert_eq!(stored_file_name("escaneo.tiff", F::Tiff), "escaneo.tiff");
+        assert_eq!(
+            stored_file_name("sin extension", F::Docx),
+            "sin extension.docx"
+        );
+        assert_eq!(stored_file_name(".pdf", F::Pdf), ".pdf.pdf");
+        assert_eq!(stored_file_name("", F::Odt), "attachment.odt");
+        let long = stored_file_name(&"a".repeat(300), F::Rtf);
+        assert_eq!(long, format!("{}.rtf", "a".repeat(251)));
+    }
+
     fn any_name() -> impl Strategy<Value = String> {
         // Biased towards the characters the rules are about.
         let interesting = prop::sample::select(vec![
             '/', '\\', ':', '.', ' ', '\t', '\n', '\u{0}', '\u{7f}', '\u{85}', '\u{3000}', 'C',
-            'ñ', '€', '😀',
+            'ñ', '€', '😀', '\u{202E}', '\u{200B}', '\u{FEFF}', '\u{0303}', '\u{2066}',
         ]);
         let ch = prop_oneof![interesting, any::<char>()];
         prop::collection::vec(ch, 0..400).prop_map(String::from_iter)
@@ -162,9 +265,22 @@ mod tests {
             prop_assert!(!name.is_empty());
             prop_assert!(name.len() <= MAX_FILE_NAME_BYTES);
             prop_assert!(!name.contains(['/', '\\']));
-            prop_assert!(!name.chars().any(char::is_control));
+            prop_assert!(!name.chars().any(|c| c.is_control() || is_format_control(c)));
+            prop_assert!(unicode_normalization::is_nfc(&name));
             prop_assert!(name.trim() == name);
             prop_assert!(name != "." && name != "..");
+            prop_assert_eq!(sanitize_file_name(&name), name);
+        }
+
+        #[test]
+        fn stored_names_fit_their_format_and_the_byte_limit(
+            raw in any_name(),
+            format in prop::sample::select(AttachmentFormat::ALL.to_vec()),
+        ) {
+            let name = stored_file_name(&raw, format);
+            prop_assert!(!name.is_empty() && name.len() <= MAX_FILE_NAME_BYTES);
+            prop_assert!(fits(&name, format), "{name:?} for {format:?}");
+            prop_assert_eq!(stored_file_name(&name, format), name.clone());
             prop_assert_eq!(sanitize_file_name(&name), name);
         }
 

@@ -3,6 +3,10 @@
 
 pub mod file_name;
 pub mod format;
+mod office;
+#[cfg(test)]
+mod samples;
+mod text;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -118,7 +122,7 @@ pub fn accept_attachments(
                 id: next_id,
                 document_type: a.document_type.clone(),
                 title,
-                file_name: file_name::sanitize_file_name(&a.file_name),
+                file_name: file_name::stored_file_name(&a.file_name, format),
                 format,
                 size,
                 sha256,
