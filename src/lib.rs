@@ -1,6 +1,7 @@
 //! `casia`: the facade. With no features it is the pure core
-//! ([`casia_core`]); the features `sqlite`, `postgres` and `http` add the
-//! adapters (ARCHITECTURE.md).
+//! ([`casia_core`]); the features add the adapters (ARCHITECTURE.md):
+//! `sqlite` and `postgres` the SQL stores ([`store_sql`]), `http` the JSON
+//! router ([`http`]), `mail` the outbox relay over SMTP ([`mail`]).
 #![forbid(unsafe_code)]
 
 pub use casia_core::*;
@@ -10,3 +11,6 @@ pub use casia_store_sql as store_sql;
 
 #[cfg(feature = "http")]
 pub use casia_http as http;
+
+#[cfg(feature = "mail")]
+pub use casia_mail as mail;

@@ -5,13 +5,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::actor::{Actor, ActorRef, Role};
-use crate::attachment::format::AttachmentFormat;
+pub use crate::attachment::Attachment;
 use crate::catalog::CaseType;
 use crate::complementary::ComplementaryData;
 use crate::ids::{AuthorizationId, CaseNumber, OfficeCode, ProcessorId, ProvinceCode, UserId};
 use crate::receipt::Receipt;
 use crate::status::CaseState;
-use crate::text::{AttachmentTitle, Description, Resolution, SurveyComment, Title};
+use crate::text::{Description, Resolution, SurveyComment, Title};
 
 /// The event of a history entry (DOMAIN.md §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -87,22 +87,6 @@ pub struct HistoryEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observation: Option<String>,
     pub visibility: Visibility,
-}
-
-/// A stored attachment's metadata; the bytes live in the content store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Attachment {
-    /// 1-based, in the order added to the case.
-    pub id: u32,
-    pub document_type: String,
-    pub title: AttachmentTitle,
-    pub file_name: String,
-    pub format: AttachmentFormat,
-    pub size: u64,
-    /// Lower-case hex SHA-256 of the bytes.
-    pub sha256: String,
-    pub added_at: DateTime<Utc>,
-    pub added_by: ActorRef,
 }
 
 /// The user's rating of a resolved case (DOMAIN.md §5 survey rule).

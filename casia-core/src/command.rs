@@ -72,6 +72,21 @@ pub enum CommandKind {
 }
 
 impl CommandKind {
+    /// Every command, in the order of §5's table (and of [`TRANSITIONS`]).
+    pub const ALL: [CommandKind; 10] = [
+        CommandKind::AddDocumentation,
+        CommandKind::Cancel,
+        CommandKind::Assign,
+        CommandKind::RequestInformation,
+        CommandKind::Escalate,
+        CommandKind::Transfer,
+        CommandKind::Reclassify,
+        CommandKind::Resolve,
+        CommandKind::CloseExOfficio,
+        CommandKind::Survey,
+    ];
+
+    /// The wire name (`add_documentation`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             CommandKind::AddDocumentation => "add_documentation",
@@ -89,6 +104,7 @@ impl CommandKind {
 }
 
 impl Command {
+    /// Which row of [`TRANSITIONS`] this command follows.
     pub fn kind(&self) -> CommandKind {
         match self {
             Command::AddDocumentation { .. } => CommandKind::AddDocumentation,
@@ -115,109 +131,189 @@ pub enum Who {
     OfficeProcessor,
     /// The processor the case is assigned to (none when unassigned).
     AssignedProcessor,
+    /// The service itself (the deadline sweep).
     System,
 }
 
-/// The "from" column of §5.
+/// The substates a command starts from (the "from" column of §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum From {
+pub enum Origin {
+    /// Any open substate.
     AnyOpen,
+    /// These open substates only.
     Only(&'static [OpenSubstatus]),
     /// Survey: resolved cases only (the survey rule of §5).
     Resolved,
 }
 
-/// The "to" column of §5.
+/// Where a command leaves the case (the "to" column of §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum To {
+pub enum Destination {
+    /// The substate it was in.
     Same,
-    /// add_documentation: same substatus, but `information_requested` → `assigned`.
+    /// add_documentation: the same substate, but `information_requested` →
+    /// `assigned`.
     SameOrAssignedAfterRequest,
     Open(OpenSubstatus),
     Closed(ClosedSubstatus),
 }
 
+/// What a command does to the documentation deadline (DOMAIN.md §5:
+/// "set while the case is `information_requested`, kept on a case closed
+/// `closed_ex_officio`, and `null` otherwise"). Setting or clearing it also
+/// resets the reminder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineEffect {
+    /// Computed from the request's Madrid date, the case type's policy and
+    /// the case's calendar (§5 "The documentation deadline rule").
+    Set,
+    /// Removed.
+    Clear,
+    /// Left as it is (a reclassified information request keeps its
+    /// deadline; a case closed ex officio keeps the one it missed).
+    Keep,
+}
+
+/// One row of DOMAIN.md §5's table, with the effects the row has beyond
+/// moving the case: the history entry (§7), its visibility, the
+/// notification (§5 "Notifications per command") and the deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transition {
     pub command: CommandKind,
     pub who: Who,
-    pub from: From,
-    pub to: To,
+    pub from: Origin,
+    pub to: Destination,
+    pub event: HistoryEvent,
+    /// Escalation and transfer notes are internal; everything else public.
+    pub visibility: Visibility,
+    pub notification: Option<NotificationKind>,
+    pub deadline: DeadlineEffect,
 }
 
+use HistoryEvent as E;
 use OpenSubstatus::{Assigned, Escalated, InformationRequested, Submitted, Transferred};
+use Visibility::{Internal, Public};
 
-/// DOMAIN.md §5, line by line.
-pub const TRANSITIONS: [Transition; 10] = [
+/// DOMAIN.md §5, line by line, in [`CommandKind::ALL`] order: a row
+/// missing, extra or out of place does not compile.
+pub const TRANSITIONS: [Transition; CommandKind::ALL.len()] = [
     Transition {
         command: CommandKind::AddDocumentation,
         who: Who::CaseUser,
-        from: From::AnyOpen,
-        to: To::SameOrAssignedAfterRequest,
+        from: Origin::AnyOpen,
+        to: Destination::SameOrAssignedAfterRequest,
+        event: E::DocumentationAdded,
+        visibility: Public,
+        notification: None,
+        deadline: DeadlineEffect::Clear,
     },
     Transition {
         command: CommandKind::Cancel,
         who: Who::CaseUser,
-        from: From::AnyOpen,
-        to: To::Closed(ClosedSubstatus::Cancelled),
+        from: Origin::AnyOpen,
+        to: Destination::Closed(ClosedSubstatus::Cancelled),
+        event: E::Cancelled,
+        visibility: Public,
+        notification: None,
+        deadline: DeadlineEffect::Clear,
     },
     Transition {
         command: CommandKind::Assign,
         who: Who::OfficeProcessor,
-        from: From::Only(&[Submitted, Assigned, Escalated, Transferred]),
-        to: To::Open(Assigned),
+        from: Origin::Only(&[Submitted, Assigned, Escalated, Transferred]),
+        to: Destination::Open(Assigned),
+        event: E::Assigned,
+        visibility: Public,
+        notification: None,
+        deadline: DeadlineEffect::Clear,
     },
     Transition {
         command: CommandKind::RequestInformation,
         who: Who::AssignedProcessor,
-        from: From::Only(&[Assigned]),
-        to: To::Open(InformationRequested),
+        from: Origin::Only(&[Assigned]),
+        to: Destination::Open(InformationRequested),
+        event: E::InformationRequested,
+        visibility: Public,
+        notification: Some(NotificationKind::InformationRequested),
+        deadline: DeadlineEffect::Set,
     },
     Transition {
         command: CommandKind::Escalate,
         who: Who::AssignedProcessor,
-        from: From::Only(&[Assigned]),
-        to: To::Open(Escalated),
+        from: Origin::Only(&[Assigned]),
+        to: Destination::Open(Escalated),
+        event: E::Escalated,
+        visibility: Internal,
+        notification: None,
+        deadline: DeadlineEffect::Clear,
     },
     Transition {
         command: CommandKind::Transfer,
         who: Who::OfficeProcessor,
-        from: From::Only(&[Submitted, Assigned, Escalated]),
-        to: To::Open(Transferred),
+        from: Origin::Only(&[Submitted, Assigned, Escalated]),
+        to: Destination::Open(Transferred),
+        event: E::Transferred,
+        visibility: Internal,
+        notification: None,
+        deadline: DeadlineEffect::Clear,
     },
     Transition {
         command: CommandKind::Reclassify,
         who: Who::OfficeProcessor,
-        from: From::AnyOpen,
-        to: To::Same,
+        from: Origin::AnyOpen,
+        to: Destination::Same,
+        event: E::Reclassified,
+        visibility: Public,
+        notification: None,
+        deadline: DeadlineEffect::Keep,
     },
     Transition {
         command: CommandKind::Resolve,
         who: Who::AssignedProcessor,
-        from: From::Only(&[Assigned, InformationRequested]),
-        to: To::Closed(ClosedSubstatus::Resolved),
+        from: Origin::Only(&[Assigned, InformationRequested]),
+        to: Destination::Closed(ClosedSubstatus::Resolved),
+        event: E::Resolved,
+        visibility: Public,
+        notification: Some(NotificationKind::CaseResolved),
+        deadline: DeadlineEffect::Clear,
     },
     Transition {
         command: CommandKind::CloseExOfficio,
         who: Who::System,
-        from: From::Only(&[InformationRequested]),
-        to: To::Closed(ClosedSubstatus::ClosedExOfficio),
+        from: Origin::Only(&[InformationRequested]),
+        to: Destination::Closed(ClosedSubstatus::ClosedExOfficio),
+        event: E::ClosedExOfficio,
+        visibility: Public,
+        notification: Some(NotificationKind::CaseClosedExOfficio),
+        deadline: DeadlineEffect::Keep,
     },
     Transition {
         command: CommandKind::Survey,
         who: Who::CaseUser,
-        from: From::Resolved,
-        to: To::Same,
+        from: Origin::Resolved,
+        to: Destination::Same,
+        event: E::SurveySubmitted,
+        visibility: Public,
+        notification: None,
+        deadline: DeadlineEffect::Keep,
     },
 ];
 
+// Each row sits at its command's position, so the lookup is an index.
+const _: () = {
+    let mut i = 0;
+    while i < TRANSITIONS.len() {
+        assert!(
+            TRANSITIONS[i].command as usize == i,
+            "TRANSITIONS must list the commands in CommandKind order"
+        );
+        i += 1;
+    }
+};
+
 /// The row of the table for a command.
 pub fn transition(kind: CommandKind) -> &'static Transition {
-    // Every kind has exactly one row (tested); the fallback is never taken.
-    TRANSITIONS
-        .iter()
-        .find(|t| t.command == kind)
-        .unwrap_or(&TRANSITIONS[0])
+    &TRANSITIONS[kind as usize]
 }
 
 impl Who {
@@ -235,13 +331,29 @@ impl Who {
     }
 }
 
-impl From {
+impl Origin {
+    /// Whether a command may start from `state`.
     pub fn admits(self, state: CaseState) -> bool {
         match (self, state) {
-            (From::AnyOpen, CaseState::Open(_)) => true,
-            (From::Only(list), CaseState::Open(s)) => list.contains(&s),
-            (From::Resolved, CaseState::Closed(ClosedSubstatus::Resolved)) => true,
+            (Origin::AnyOpen, CaseState::Open(_)) => true,
+            (Origin::Only(list), CaseState::Open(s)) => list.contains(&s),
+            (Origin::Resolved, CaseState::Closed(ClosedSubstatus::Resolved)) => true,
             _ => false,
+        }
+    }
+}
+
+impl Destination {
+    /// The state after the command, from the state before.
+    pub fn after(self, current: CaseState) -> CaseState {
+        match self {
+            Destination::Same => current,
+            Destination::SameOrAssignedAfterRequest => match current {
+                CaseState::Open(InformationRequested) => CaseState::Open(Assigned),
+                other => other,
+            },
+            Destination::Open(s) => CaseState::Open(s),
+            Destination::Closed(s) => CaseState::Closed(s),
         }
     }
 }
@@ -261,7 +373,16 @@ pub struct Change {
 
 /// Runs the checks of §5 in order — `not_found` → `forbidden` →
 /// `case_closed` → `transition_not_allowed` → input validation (the survey
-/// rule for `survey`) — and computes the change.
+/// rule for `survey`) — and computes the change: the command's own input
+/// ([`apply_input`]), then the row's effects (state, deadline, history
+/// entry, notification).
+///
+/// # Errors
+/// The first check that fails, with its DOMAIN.md code: `not_found`,
+/// `forbidden`, `case_closed`, `transition_not_allowed`, the survey codes,
+/// `deadline_not_reached` (close_ex_officio), or a validation code of the
+/// command's input (`invalid_field`, `invalid_classification`,
+/// `not_handled_by_casia`, `attachment_rejected`, `duplicate_attachment`).
 pub fn decide(
     case: &Case,
     actor: &Actor,
@@ -272,21 +393,23 @@ pub fn decide(
     if !case.is_visible_to(actor) {
         return Err(CasiaError::NotFound);
     }
-    let t = transition(command.kind());
-    if !t.who.admits(actor, case) {
+    let row = transition(command.kind());
+    if !row.who.admits(actor, case) {
         return Err(CasiaError::Forbidden);
     }
-    if t.from == From::Resolved {
+    if row.from == Origin::Resolved {
         check_survey_allowed(case, now)?;
     } else {
         if case.state.is_closed() {
             return Err(CasiaError::CaseClosed);
         }
-        if !t.from.admits(case.state) {
+        if !row.from.admits(case.state) {
             return Err(CasiaError::TransitionNotAllowed);
         }
     }
-    apply(case, actor, command, t.to, rules, now)
+    let mut after = case.clone();
+    let input = apply_input(&mut after, actor, command, rules, now)?;
+    Ok(apply_effects(case, after, row, input, actor, rules, now))
 }
 
 /// The survey rule of §5: resolved → not yet surveyed → within 30 days of
@@ -312,28 +435,34 @@ fn invalid(field: &str) -> CasiaError {
     CasiaError::invalid_field(field)
 }
 
-/// Validates the command's own input and computes the new case.
-fn apply(
-    before: &Case,
+/// What a command's own input contributes once it is valid.
+#[derive(Default)]
+struct Input {
+    /// The history entry's observation (and, for the notifying commands,
+    /// the notification's text).
+    observation: Option<String>,
+    new_attachments: Vec<AcceptedAttachment>,
+}
+
+/// Validates the command's own input and makes the changes only it
+/// decides (assignee, office, classification, resolution, survey,
+/// attachments). State, deadline, history and notifications are the row's.
+fn apply_input(
+    case: &mut Case,
     actor: &Actor,
     command: &Command,
-    to: To,
     rules: &CaseRules,
     now: DateTime<Utc>,
-) -> Result<Change, CasiaError> {
-    let mut case = before.clone();
-    let mut new_attachments = Vec::new();
-    let mut notifications = Vec::new();
-    let mut observation = None;
-    let mut visibility = Visibility::Public;
-    let event = match command {
+) -> Result<Input, CasiaError> {
+    let mut input = Input::default();
+    match command {
         Command::AddDocumentation {
             comment,
             attachments,
         } => {
             let comment =
                 Comment::parse_optional(comment.as_deref()).map_err(|()| invalid("comment"))?;
-            new_attachments = accept_attachments(
+            input.new_attachments = accept_attachments(
                 &case.attachments,
                 attachments,
                 &rules.catalog,
@@ -341,57 +470,32 @@ fn apply(
                 now,
                 &actor.reference(),
             )?;
-            if comment.is_none() && new_attachments.is_empty() {
+            if comment.is_none() && input.new_attachments.is_empty() {
                 return Err(invalid("comment"));
             }
-            observation = comment.map(|c| c.as_str().to_owned());
+            input.observation = comment.map(|c| c.as_str().to_owned());
             case.attachments
-                .extend(new_attachments.iter().map(|a| a.meta.clone()));
-            if case.state == CaseState::Open(InformationRequested) {
-                // Late documentation is admitted too (Ley 39/2015 art. 73.3).
-                case.deadline = None;
-                case.reminder_sent = false;
-            }
-            HistoryEvent::DocumentationAdded
+                .extend(input.new_attachments.iter().map(|a| a.meta.clone()));
         }
         Command::Cancel { reason } => {
             let reason =
                 Reason::parse_optional(reason.as_deref()).map_err(|()| invalid("reason"))?;
-            observation = reason.map(|r| r.as_str().to_owned());
-            HistoryEvent::Cancelled
+            input.observation = reason.map(|r| r.as_str().to_owned());
         }
         Command::Assign { processor } => {
-            let target = match (processor.as_deref(), actor) {
+            case.assignee = Some(match (processor.as_deref(), actor) {
                 (Some(p), _) => ProcessorId::parse(p).map_err(|_| invalid("processor"))?,
                 (None, Actor::Processor { processor, .. }) => processor.clone(),
                 (None, _) => return Err(invalid("processor")),
-            };
-            case.assignee = Some(target);
-            HistoryEvent::Assigned
+            });
         }
-        Command::RequestInformation { observation: text } => {
-            let text = Observation::parse(text).ok_or_else(|| invalid("observation"))?;
-            let d0 = madrid_date(now);
-            let policy = rules.catalog.deadline_policy(case.case_type);
-            let days = rules.calendar.for_case(case.province, case.office);
-            let deadline = deadline_date(d0, policy, &days);
-            days.warn_if_uncovered(d0, deadline);
-            case.deadline = Some(deadline);
-            case.reminder_sent = false;
-            notifications.push(notification(
-                &case,
-                NotificationKind::InformationRequested,
-                now,
-                Some(text.as_str()),
-            ));
-            observation = Some(text.as_str().to_owned());
-            HistoryEvent::InformationRequested
+        Command::RequestInformation { observation } => {
+            let text = Observation::parse(observation).ok_or_else(|| invalid("observation"))?;
+            input.observation = Some(text.as_str().to_owned());
         }
         Command::Escalate { note } => {
             let note = Note::parse(note).ok_or_else(|| invalid("note"))?;
-            observation = Some(note.as_str().to_owned());
-            visibility = Visibility::Internal;
-            HistoryEvent::Escalated
+            input.observation = Some(note.as_str().to_owned());
         }
         Command::Transfer { office, note } => {
             let office = ProvinceCode::parse(office).map_err(|_| invalid("office"))?;
@@ -401,9 +505,7 @@ fn apply(
             let note = Note::parse_optional(note.as_deref()).map_err(|()| invalid("note"))?;
             case.office = office;
             case.assignee = None;
-            observation = note.map(|n| n.as_str().to_owned());
-            visibility = Visibility::Internal;
-            HistoryEvent::Transferred
+            input.observation = note.map(|n| n.as_str().to_owned());
         }
         Command::Reclassify {
             materia,
@@ -417,36 +519,20 @@ fn apply(
             case.materia = c.materia.code.clone();
             case.category = c.category.code.clone();
             case.subcategory = c.subcategory.code.clone();
-            observation = Some(format!(
+            input.observation = Some(format!(
                 "{} › {} › {}",
                 c.materia.label, c.category.label, c.subcategory.label
             ));
-            HistoryEvent::Reclassified
         }
         Command::Resolve { resolution } => {
             let resolution = Resolution::parse(resolution).ok_or_else(|| invalid("resolution"))?;
-            notifications.push(notification(
-                &case,
-                NotificationKind::CaseResolved,
-                now,
-                Some(resolution.as_str()),
-            ));
-            observation = Some(resolution.as_str().to_owned());
+            input.observation = Some(resolution.as_str().to_owned());
             case.resolution = Some(resolution);
-            HistoryEvent::Resolved
         }
         Command::CloseExOfficio => {
-            match case.deadline {
-                Some(d) if is_overdue(d, now) => {}
-                _ => return Err(CasiaError::DeadlineNotReached),
+            if !case.deadline.is_some_and(|d| is_overdue(d, now)) {
+                return Err(CasiaError::DeadlineNotReached);
             }
-            notifications.push(notification(
-                &case,
-                NotificationKind::CaseClosedExOfficio,
-                now,
-                None,
-            ));
-            HistoryEvent::ClosedExOfficio
         }
         Command::Survey { rating, comment } => {
             let rating = u8::try_from(*rating)
@@ -455,79 +541,72 @@ fn apply(
                 .ok_or_else(|| invalid("rating"))?;
             let comment = SurveyComment::parse_optional(comment.as_deref())
                 .map_err(|()| invalid("comment"))?;
-            let by = match actor {
-                Actor::User { user, .. } => user.clone(),
-                _ => return Err(CasiaError::Forbidden),
+            let Actor::User { user, .. } = actor else {
+                return Err(CasiaError::Forbidden);
             };
             case.survey = Some(Survey {
                 rating,
                 comment,
                 at: now,
-                by,
+                by: user.clone(),
             });
-            HistoryEvent::SurveySubmitted
         }
-    };
-    case.state = next_state(case.state, to);
-    match case.state {
-        CaseState::Open(InformationRequested) => {}
-        CaseState::Closed(ClosedSubstatus::ClosedExOfficio) => {}
-        _ => {
+    }
+    Ok(input)
+}
+
+/// The row's effects on a case whose input was applied: the next state,
+/// the deadline, `closed_at`, the history entry, the notification and the
+/// version.
+fn apply_effects(
+    before: &Case,
+    mut case: Case,
+    row: &Transition,
+    input: Input,
+    actor: &Actor,
+    rules: &CaseRules,
+    now: DateTime<Utc>,
+) -> Change {
+    case.state = row.to.after(before.state);
+    match row.deadline {
+        DeadlineEffect::Set => {
+            let d0 = madrid_date(now);
+            let policy = rules.catalog.deadline_policy(case.case_type);
+            let days = rules.calendar.for_case(case.province, case.office);
+            let deadline = deadline_date(d0, policy, &days);
+            days.warn_if_uncovered(d0, deadline);
+            case.deadline = Some(deadline);
+            case.reminder_sent = false;
+        }
+        DeadlineEffect::Clear => {
             case.deadline = None;
             case.reminder_sent = false;
         }
+        DeadlineEffect::Keep => {}
     }
     if case.state.is_closed() && !before.state.is_closed() {
         case.closed_at = Some(now);
     }
+    let notifications = row
+        .notification
+        .map(|kind| Notification::about(&case, kind, now, input.observation.as_deref()))
+        .into_iter()
+        .collect();
     case.history.push(HistoryEntry {
         at: now,
-        event,
+        event: row.event,
         state: case.state,
         actor: actor.reference(),
-        observation,
-        visibility,
+        observation: input.observation,
+        visibility: row.visibility,
     });
     case.version = before.version + 1;
-    Ok(Change {
+    Change {
         case,
         expected_version: before.version,
         new_history: 1,
-        new_attachments,
+        new_attachments: input.new_attachments,
         notifications,
-    })
-}
-
-fn next_state(current: CaseState, to: To) -> CaseState {
-    match to {
-        To::Same => current,
-        To::SameOrAssignedAfterRequest => match current {
-            CaseState::Open(InformationRequested) => CaseState::Open(Assigned),
-            other => other,
-        },
-        To::Open(s) => CaseState::Open(s),
-        To::Closed(s) => CaseState::Closed(s),
-    }
-}
-
-pub(crate) fn notification(
-    case: &Case,
-    kind: NotificationKind,
-    at: DateTime<Utc>,
-    text: Option<&str>,
-) -> Notification {
-    Notification {
-        kind,
-        case_number: case.number,
-        authorization: case.authorization.clone(),
-        at,
-        deadline: match kind {
-            NotificationKind::InformationRequested
-            | NotificationKind::DeadlineApproaching
-            | NotificationKind::CaseClosedExOfficio => case.deadline,
-            NotificationKind::CaseSubmitted | NotificationKind::CaseResolved => None,
-        },
-        text: text.map(str::to_owned),
     }
 }
 
@@ -550,7 +629,7 @@ pub fn decide_reminder(case: &Case, rules: &CaseRules, now: DateTime<Utc>) -> Op
     after.reminder_sent = true;
     after.version = case.version + 1;
     Some(Change {
-        notifications: vec![notification(
+        notifications: vec![Notification::about(
             &after,
             NotificationKind::DeadlineApproaching,
             now,
@@ -569,19 +648,7 @@ mod tests {
 
     #[test]
     fn every_command_has_exactly_one_row() {
-        let kinds = [
-            CommandKind::AddDocumentation,
-            CommandKind::Cancel,
-            CommandKind::Assign,
-            CommandKind::RequestInformation,
-            CommandKind::Escalate,
-            CommandKind::Transfer,
-            CommandKind::Reclassify,
-            CommandKind::Resolve,
-            CommandKind::CloseExOfficio,
-            CommandKind::Survey,
-        ];
-        for k in kinds {
+        for k in CommandKind::ALL {
             assert_eq!(
                 TRANSITIONS.iter().filter(|t| t.command == k).count(),
                 1,
@@ -653,19 +720,57 @@ mod tests {
         assert_eq!(row(CommandKind::Survey).who, Who::CaseUser);
         assert_eq!(row(CommandKind::CloseExOfficio).who, Who::System);
         assert_eq!(
-            next_state(
-                CaseState::Open(InformationRequested),
-                row(CommandKind::AddDocumentation).to
-            ),
+            row(CommandKind::AddDocumentation)
+                .to
+                .after(CaseState::Open(InformationRequested)),
             CaseState::Open(Assigned)
         );
         assert_eq!(
-            next_state(
-                CaseState::Open(Escalated),
-                row(CommandKind::AddDocumentation).to
-            ),
+            row(CommandKind::AddDocumentation)
+                .to
+                .after(CaseState::Open(Escalated)),
             CaseState::Open(Escalated)
         );
+        // Effects: §7 (events, internal notes), §5 (notifications per
+        // command), the deadline rule.
+        for k in CommandKind::ALL {
+            let r = row(k);
+            let event = match k {
+                CommandKind::AddDocumentation => "documentation_added",
+                CommandKind::Cancel => "cancelled",
+                CommandKind::Assign => "assigned",
+                CommandKind::RequestInformation => "information_requested",
+                CommandKind::Escalate => "escalated",
+                CommandKind::Transfer => "transferred",
+                CommandKind::Reclassify => "reclassified",
+                CommandKind::Resolve => "resolved",
+                CommandKind::CloseExOfficio => "closed_ex_officio",
+                CommandKind::Survey => "survey_submitted",
+            };
+            assert_eq!(r.event.as_str(), event, "{}", k.as_str());
+            let internal = matches!(k, CommandKind::Escalate | CommandKind::Transfer);
+            assert_eq!(
+                r.visibility == Visibility::Internal,
+                internal,
+                "{}",
+                k.as_str()
+            );
+            let notification = match k {
+                CommandKind::RequestInformation => Some(NotificationKind::InformationRequested),
+                CommandKind::Resolve => Some(NotificationKind::CaseResolved),
+                CommandKind::CloseExOfficio => Some(NotificationKind::CaseClosedExOfficio),
+                _ => None,
+            };
+            assert_eq!(r.notification, notification, "{}", k.as_str());
+            let deadline = match k {
+                CommandKind::RequestInformation => DeadlineEffect::Set,
+                CommandKind::Reclassify | CommandKind::CloseExOfficio | CommandKind::Survey => {
+                    DeadlineEffect::Keep
+                }
+                _ => DeadlineEffect::Clear,
+            };
+            assert_eq!(r.deadline, deadline, "{}", k.as_str());
+        }
     }
 
     use crate::calendar::HolidayCalendar;

@@ -171,6 +171,13 @@ pub fn is_overdue(deadline: NaiveDate, now: DateTime<Utc>) -> bool {
     madrid_date(now) > deadline
 }
 
+/// The instant a case whose deadline is `deadline` becomes overdue: 00:00
+/// Europe/Madrid of the next day (what notifications tell the autorizado).
+/// [`is_overdue`] is true exactly from this instant on.
+pub fn overdue_from(deadline: NaiveDate) -> DateTime<Utc> {
+    crate::calendar::madrid_start_of_day(next_day(deadline))
+}
+
 /// The last business day before the deadline date: from that Madrid date on,
 /// the sweep sends the one `deadline_approaching` reminder.
 pub fn reminder_date(deadline: NaiveDate, days: &impl BusinessDays) -> NaiveDate {
@@ -289,6 +296,14 @@ mod tests {
         let summer = date("2026-07-10");
         assert!(!is_overdue(summer, at("2026-07-10T21:59:59Z")));
         assert!(is_overdue(summer, at("2026-07-10T22:00:00Z")));
+        for deadline in [d, summer, date("2026-03-28"), date("2026-10-24")] {
+            let from = overdue_from(deadline);
+            assert!(is_overdue(deadline, from), "{deadline}");
+            assert!(
+                !is_overdue(deadline, from - chrono::Duration::seconds(1)),
+                "{deadline}"
+            );
+        }
     }
 
     #[test]

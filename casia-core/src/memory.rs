@@ -247,18 +247,15 @@ impl Outbox for MemoryStore {
         limit: usize,
         lease: TimeDelta,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
-        let until = now
-            .checked_add_signed(lease)
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut s = self.lock();
         let mut claimed = Vec::new();
-        for m in s.outbox.iter_mut().filter(|m| m.is_claimable(now)) {
+        for m in &mut s.outbox {
             if claimed.len() == limit {
                 break;
             }
-            m.held_until = Some(until);
-            m.attempts = m.attempts.saturating_add(1);
-            claimed.push(m.clone());
+            if m.claim(now, lease) {
+                claimed.push(m.clone());
+            }
         }
         Ok(claimed)
     }
@@ -269,30 +266,15 @@ impl Outbox for MemoryStore {
         recipient: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut s = self.lock();
-        if let Some(m) = s
-            .message(id)
-            .filter(|m| m.state != DeliveryState::Delivered)
-        {
-            m.state = DeliveryState::Delivered;
-            m.recipient = Some(recipient.to_owned());
-            m.delivered_at = Some(at);
-            m.held_until = None;
-            m.next_attempt_at = None;
+        if let Some(m) = self.lock().message(id) {
+            m.deliver(recipient, at);
         }
         Ok(())
     }
 
     async fn record_failure(&self, id: u64, failure: &DeliveryFailure) -> Result<(), StoreError> {
-        let mut s = self.lock();
-        if let Some(m) = s.message(id).filter(|m| m.state == DeliveryState::Pending) {
-            m.recipient.clone_from(&failure.recipient);
-            m.last_error = Some(failure.error.clone());
-            m.held_until = None;
-            m.next_attempt_at = failure.retry_at;
-            if failure.retry_at.is_none() {
-                m.state = DeliveryState::Dead;
-            }
+        if let Some(m) = self.lock().message(id) {
+            m.fail(failure);
         }
         Ok(())
     }
@@ -306,17 +288,7 @@ impl Outbox for MemoryStore {
     }
 
     async fn retry(&self, id: u64, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let mut s = self.lock();
-        match s.message(id).filter(|m| m.state == DeliveryState::Dead) {
-            Some(m) => {
-                m.state = DeliveryState::Pending;
-                m.attempts = 0;
-                m.next_attempt_at = Some(now);
-                m.held_until = None;
-                Ok(true)
-            }
-            None => Ok(false),
-        }
+        Ok(self.lock().message(id).is_some_and(|m| m.retry(now)))
     }
 
     async fn backlog(&self) -> Result<u64, StoreError> {

@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::case::Case;
 use crate::ids::{AuthorizationId, CaseNumber};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -55,4 +56,31 @@ pub struct Notification {
     /// The public observation or resolution text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+}
+
+impl Notification {
+    /// The notification of `kind` about `case` as it stands after the
+    /// change (DOMAIN.md §9): the deadline for information requests,
+    /// reminders and ex-officio closures; `text` is the public observation
+    /// or resolution.
+    pub fn about(
+        case: &Case,
+        kind: NotificationKind,
+        at: DateTime<Utc>,
+        text: Option<&str>,
+    ) -> Notification {
+        Notification {
+            kind,
+            case_number: case.number,
+            authorization: case.authorization.clone(),
+            at,
+            deadline: match kind {
+                NotificationKind::InformationRequested
+                | NotificationKind::DeadlineApproaching
+                | NotificationKind::CaseClosedExOfficio => case.deadline,
+                NotificationKind::CaseSubmitted | NotificationKind::CaseResolved => None,
+            },
+            text: text.map(str::to_owned),
+        }
+    }
 }

@@ -6,13 +6,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::case::Case;
 use crate::command::Change;
 use crate::error::StoreError;
 use crate::ids::{AuthorizationId, CaseNumber, OfficeCode};
-use crate::notification::Notification;
+pub use crate::outbox::{DeliveryFailure, DeliveryState, OutboxMessage};
 use crate::search::SearchFilter;
 use crate::status::CaseState;
 use crate::submission::{CaseDraft, NewCase};
@@ -112,92 +111,6 @@ pub trait ContactDirectory: Send + Sync {
         authorization: &AuthorizationId,
         email: &str,
     ) -> Result<(), StoreError>;
-}
-
-/// Where a notification stands (DOMAIN.md §9: delivered at least once, with
-/// retries): waiting (`pending`), sent (`delivered`), or given up after the
-/// relay's last attempt (`dead`, until an operator retries it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryState {
-    Pending,
-    Delivered,
-    Dead,
-}
-
-impl DeliveryState {
-    pub const ALL: [DeliveryState; 3] = [
-        DeliveryState::Pending,
-        DeliveryState::Delivered,
-        DeliveryState::Dead,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryState::Pending => "pending",
-            DeliveryState::Delivered => "delivered",
-            DeliveryState::Dead => "dead",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<DeliveryState> {
-        DeliveryState::ALL.into_iter().find(|d| d.as_str() == s)
-    }
-}
-
-/// A notification in the outbox, with its delivery state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxMessage {
-    /// Increases in emission order.
-    pub id: u64,
-    pub notification: Notification,
-    pub state: DeliveryState,
-    /// Delivery attempts started since it was written or last retried: a
-    /// claim counts one, so a relay that dies mid-send still uses one up.
-    pub attempts: u32,
-    /// Not claimed before this instant (backoff); `None`: due now.
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    /// Held by the relay that claimed it until this instant (its lease).
-    pub held_until: Option<DateTime<Utc>>,
-    /// Why the last attempt failed.
-    pub last_error: Option<String>,
-    /// The address the last attempt was sent to.
-    pub recipient: Option<String>,
-    pub delivered_at: Option<DateTime<Utc>>,
-}
-
-impl OutboxMessage {
-    /// A message as the case write leaves it: pending, due now.
-    pub fn new(id: u64, notification: Notification) -> OutboxMessage {
-        OutboxMessage {
-            id,
-            notification,
-            state: DeliveryState::Pending,
-            attempts: 0,
-            next_attempt_at: None,
-            held_until: None,
-            last_error: None,
-            recipient: None,
-            delivered_at: None,
-        }
-    }
-
-    /// Whether a relay may claim it at `now`: pending, due, and not held.
-    pub fn is_claimable(&self, now: DateTime<Utc>) -> bool {
-        self.state == DeliveryState::Pending
-            && self.next_attempt_at.is_none_or(|t| t <= now)
-            && self.held_until.is_none_or(|t| t <= now)
-    }
-}
-
-/// How one delivery attempt failed, as the relay records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryFailure {
-    /// The address it was sent to (`None` when there was none to send to).
-    pub recipient: Option<String>,
-    pub error: String,
-    /// When to try again; `None`: never (the message is dead).
-    pub retry_at: Option<DateTime<Utc>>,
 }
 
 /// The outbox side a relay uses: notifications are written by the case

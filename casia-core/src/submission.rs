@@ -11,7 +11,6 @@ use crate::attachment::{AcceptedAttachment, NewAttachment, accept_attachments};
 use crate::calendar::madrid_month;
 use crate::case::{Case, HistoryEntry, HistoryEvent, Visibility};
 use crate::catalog::CaseType;
-use crate::command::notification;
 use crate::complementary::ComplementaryData;
 use crate::error::CasiaError;
 use crate::ids::{AuthorizationId, CaseNumber, ProvinceCode, UserId};
@@ -135,7 +134,7 @@ impl CaseDraft {
             receipt,
             version: 1,
         };
-        let notifications = vec![notification(
+        let notifications = vec![Notification::about(
             &case,
             NotificationKind::CaseSubmitted,
             self.submitted_at,

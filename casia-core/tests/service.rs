@@ -22,7 +22,7 @@ use casia_core::{
     OfficeCode, ServiceError, StoreError, Visibility,
 };
 use futures_executor::block_on;
-use support::{at, attachment, date, inquiry, pdf_bytes, processor, user};
+use support::{at, attachment, date, inquiry, pdf, processor, user};
 
 fn u1() -> Actor {
     user("A1", "u1", "28")
@@ -52,7 +52,7 @@ fn code<T: std::fmt::Debug>(r: Result<T, ServiceError>) -> &'static str {
 }
 
 fn document(seed: u32) -> NewAttachment {
-    attachment("other", &format!("Documento {seed}"), pdf_bytes(seed, 40))
+    attachment("other", &format!("Documento {seed}"), pdf(seed.into(), 40))
 }
 
 fn add_documentation(seed: u32) -> Command {
@@ -253,7 +253,7 @@ fn a_version_conflict_is_retried_and_neither_document_is_lost() {
         let bytes = block_on(r.inner.attachment_content(n, meta.id))
             .expect("read")
             .expect("stored");
-        assert_eq!(&bytes[..], &pdf_bytes(seed, 40)[..]);
+        assert_eq!(&bytes[..], &pdf(seed, 40)[..]);
     }
     let ids: BTreeSet<u32> = case.attachments.iter().map(|a| a.id).collect();
     assert_eq!(ids.len(), 2, "distinct attachment ids");
@@ -393,7 +393,7 @@ fn two_threads_adding_documents_to_one_case_lose_nothing() {
         let bytes = block_on(store.attachment_content(n, a.id))
             .expect("read")
             .expect("stored");
-        assert_eq!(&bytes[..], &pdf_bytes(seed, 40)[..], "attachment {}", a.id);
+        assert_eq!(&bytes[..], &pdf(seed.into(), 40)[..], "attachment {}", a.id);
     }
 }
 
@@ -756,7 +756,7 @@ fn attachment_bytes_are_served_to_whoever_sees_the_case() {
     for actor in [u1(), u2(), p1(), processor("P3", "28"), Actor::System] {
         let (meta, bytes) = block_on(service.attachment(&actor, n, id))
             .unwrap_or_else(|e| panic!("{actor:?}: {e}"));
-        assert_eq!(&bytes[..], &pdf_bytes(3, 40)[..]);
+        assert_eq!(&bytes[..], &pdf(3, 40)[..]);
         assert_eq!(meta.title.as_str(), "Documento 3");
         assert_eq!(meta.size, 40);
     }

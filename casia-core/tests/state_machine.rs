@@ -252,10 +252,13 @@ impl Att {
         let seed = u32::from(self.seed);
         match self.kind {
             AttKind::Pdf | AttKind::UnknownType | AttKind::BlankTitle => {
-                support::pdf_bytes(seed, 20 + 4 * self.seed as usize)
+                support::pdf(u64::from(seed), 20 + 4 * self.seed as usize)
             }
             AttKind::PlainText => format!("nota {seed}\n").into_bytes(),
-            AttKind::Big => support::pdf_bytes(seed, MAX_ATTACHMENT_BYTES + 1 + self.seed as usize),
+            AttKind::Big => support::pdf(
+                u64::from(seed),
+                MAX_ATTACHMENT_BYTES + 1 + self.seed as usize,
+            ),
             AttKind::Html => format!("<!DOCTYPE html><p>{seed}</p>").into_bytes(),
             AttKind::Empty => Vec::new(),
         }

@@ -4,15 +4,9 @@
 
 use std::fmt;
 
-use axum::extract::FromRequestParts;
-use axum::http::header;
-use axum::http::request::Parts;
 use casia_core::{Actor, AuthorizationId, OfficeCode, ProcessorId, ProvinceCode, UserId};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-
-use crate::problem::ApiError;
-use crate::state::AppState;
 
 /// The claims of a CASIA token (HTTP.md "Authentication").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,35 +126,6 @@ impl Authenticator {
 impl fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Authenticator(<redacted>)")
-    }
-}
-
-/// The authenticated caller of a `/v1` endpoint.
-#[derive(Debug, Clone)]
-pub struct Caller(pub Actor);
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Err(ApiError::Unauthorized {
-                invalid_token: false,
-            });
-        };
-        let invalid = ApiError::Unauthorized {
-            invalid_token: true,
-        };
-        let text = value.to_str().map_err(|_| ApiError::Unauthorized {
-            invalid_token: true,
-        })?;
-        let (scheme, token) = text.trim().split_once(' ').ok_or(ApiError::Unauthorized {
-            invalid_token: true,
-        })?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(invalid);
-        }
-        state.auth().verify(token.trim()).map(Caller).ok_or(invalid)
     }
 }
 

@@ -9,7 +9,7 @@ use casia_core::deadline::{DeadlineExplanation, DeadlineQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Caller;
+use crate::extract::Caller;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 

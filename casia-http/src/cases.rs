@@ -14,13 +14,13 @@ use casia_core::{Command, SubmitInput};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::Caller;
 use crate::dto::{
     AssignBody, CancelBody, CaseList, CaseView, DocumentationMeta, DocumentationMultipart,
     EscalateBody, HistoryEntryView, HistoryList, ReceiptView, ReclassifyBody,
     RequestInformationBody, ResolveBody, SearchPage, SubmitCase, SubmitMultipart, SubmittedCase,
     SurveyBody, TransferBody,
 };
+use crate::extract::Caller;
 use crate::extract::{
     ApiPath, BodyKind, IfMatch, JsonBody, attachments_from_parts, body_kind, case_number,
     parse_json, read_multipart,

@@ -1,17 +1,17 @@
 //! The contact directory over HTTP (DOMAIN.md §9: notifications go to the
 //! authorization's registered address): `PUT` and `GET
-//! /v1/contacts/{authorization}`, for the `system` role only. The address
-//! is checked as an SMTP mailbox (`local@domain`) before it is stored.
+//! /v1/contacts/{authorization}`. Who may use it (the `system` role) and
+//! what an address is are the core's rules ([`casia_core::contact`]).
 
 use axum::Json;
 use axum::extract::State;
-use casia_core::{Actor, AuthorizationId, CasiaError};
+use casia_core::AuthorizationId;
+use casia_core::contact;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::Caller;
+use crate::extract::Caller;
 use crate::extract::{ApiPath, JsonBody};
-use crate::mail::parse_address;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -27,14 +27,6 @@ pub struct ContactBody {
 pub struct ContactView {
     pub authorization: String,
     pub email: String,
-}
-
-/// Only the system manages the directory.
-fn system_only(actor: &Actor) -> Result<(), ApiError> {
-    match actor {
-        Actor::System => Ok(()),
-        _ => Err(CasiaError::Forbidden.into()),
-    }
 }
 
 fn authorization(raw: &str) -> Result<AuthorizationId, ApiError> {
@@ -62,20 +54,19 @@ pub async fn put_contact(
     ApiPath(raw): ApiPath<String>,
     JsonBody(body): JsonBody<ContactBody>,
 ) -> Result<Json<ContactView>, ApiError> {
-    system_only(&actor)?;
+    contact::check_directory_access(&actor)?;
     let authorization = authorization(&raw)?;
-    let address = parse_address(&body.email).map_err(|_| CasiaError::InvalidField {
-        field: "email".into(),
-    })?;
-    let email = address.to_string();
-    state
-        .contacts()?
-        .set_contact(&authorization, &email)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let address = contact::set_contact(
+        state.contacts()?.as_ref(),
+        &actor,
+        &authorization,
+        &body.email,
+    )
+    .await
+    .map_err(ApiError::from_service)?;
     Ok(Json(ContactView {
         authorization: authorization.as_str().to_owned(),
-        email,
+        email: address.to_string(),
     }))
 }
 
@@ -95,14 +86,11 @@ pub async fn get_contact(
     Caller(actor): Caller,
     ApiPath(raw): ApiPath<String>,
 ) -> Result<Json<ContactView>, ApiError> {
-    system_only(&actor)?;
+    contact::check_directory_access(&actor)?;
     let authorization = authorization(&raw)?;
-    let email = state
-        .contacts()?
-        .contact(&authorization)
+    let email = contact::get_contact(state.contacts()?.as_ref(), &actor, &authorization)
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .ok_or(CasiaError::NotFound)?;
+        .map_err(ApiError::from_service)?;
     Ok(Json(ContactView {
         authorization: authorization.as_str().to_owned(),
         email,

@@ -13,12 +13,13 @@ use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use casia_core::CaseNumber;
 use casia_core::attachment::NewAttachment;
+use casia_core::{Actor, CaseNumber};
 use serde::de::DeserializeOwned;
 
 use crate::dto::AttachmentRef;
 use crate::problem::ApiError;
+use crate::state::AppState;
 
 /// How a request body is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,6 +259,35 @@ pub fn attachments_from_parts(
         )));
     }
     Ok(out)
+}
+
+/// The authenticated caller of a `/v1` endpoint.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Actor);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Err(ApiError::Unauthorized {
+                invalid_token: false,
+            });
+        };
+        let invalid = ApiError::Unauthorized {
+            invalid_token: true,
+        };
+        let text = value.to_str().map_err(|_| ApiError::Unauthorized {
+            invalid_token: true,
+        })?;
+        let (scheme, token) = text.trim().split_once(' ').ok_or(ApiError::Unauthorized {
+            invalid_token: true,
+        })?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(invalid);
+        }
+        state.auth().verify(token.trim()).map(Caller).ok_or(invalid)
+    }
 }
 
 #[cfg(test)]

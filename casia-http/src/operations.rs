@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::Caller;
 use crate::dto::{CatalogView, HealthView, SweepView};
+use crate::extract::Caller;
 use crate::metrics::OutboxGauges;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -104,19 +104,4 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     r
-}
-
-/// This document: OpenAPI 3.1, generated from the handlers.
-#[utoipa::path(
-    get, path = "/openapi.json", tag = "service",
-    responses((status = 200, description = "The OpenAPI document", body = Object, content_type = "application/json"))
-)]
-pub async fn openapi_json() -> Result<Response, ApiError> {
-    let text = crate::app::openapi_text().map_err(ApiError::Internal)?;
-    let mut r = text.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok(r)
 }

@@ -8,11 +8,10 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use casia_core::CasiaError;
 
-use crate::auth::Caller;
 use crate::dto::ReceiptView;
+use crate::extract::Caller;
 use crate::extract::{ApiPath, case_number};
 use crate::problem::{ApiError, Problem};
-use crate::receipt_pdf;
 use crate::state::AppState;
 
 /// The quality a client's `Accept` gives to exactly `media_type` (0 when
@@ -77,7 +76,7 @@ pub async fn receipt(
     if !wants_pdf(&headers) {
         return Ok(Json(ReceiptView::from(&receipt)).into_response());
     }
-    let mut r = Response::new(Body::from(receipt_pdf::render(&receipt)));
+    let mut r = Response::new(Body::from(casia_receipt_pdf::render(&receipt)));
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

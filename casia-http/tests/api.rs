@@ -460,7 +460,7 @@ async fn the_openapi_document_covers_every_endpoint_and_error() {
         "bearer"
     );
     assert_eq!(
-        casia_http::app::openapi_text().expect("text"),
+        casia_http::openapi::openapi_text().expect("text"),
         openapi().to_json().expect("json")
     );
 }

@@ -18,7 +18,7 @@ use casia_store_sql::SqlStore;
 use chrono::Duration;
 
 mod support;
-use support::{Target, at, attachment, inquiry, postgres_url, processor, service, user};
+use support::{Target, at, inquiry, pdf_attachment, postgres_url, processor, service, user};
 
 fn service_on(store: &SqlStore, clock: &Arc<FixedClock>) -> CaseService {
     service(Arc::new(store.clone()), Arc::clone(clock))
@@ -113,7 +113,7 @@ async fn two_users_adding_documents_concurrently_lose_none(target: Target) {
             for i in 0..50u64 {
                 let command = Command::AddDocumentation {
                     comment: None,
-                    attachments: vec![attachment("other", &format!("{who} {i}"), base + i)],
+                    attachments: vec![pdf_attachment("other", &format!("{who} {i}"), base + i)],
                 };
                 svc.execute(&actor, number, &command)
                     .await

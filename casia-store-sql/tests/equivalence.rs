@@ -18,7 +18,7 @@ use chrono::{DateTime, Duration, Utc};
 
 mod support;
 use support::{
-    Target, at, attachment, inquiry, nss_inquiry, postgres_url, processor, service, user,
+    Target, at, inquiry, nss_inquiry, pdf_attachment, postgres_url, processor, service, user,
 };
 
 /// The same service over the memory store and over a SQL store, one clock.
@@ -197,7 +197,7 @@ async fn every_field_round_trips_as_in_memory(twin: Twin) {
         x,
         Command::AddDocumentation {
             comment: Some("  Adjunto el TA.1  ".into()),
-            attachments: vec![attachment("other", "Modelo TA.1", 12)],
+            attachments: vec![pdf_attachment("other", "Modelo TA.1", 12)],
         },
     )
     .await;

@@ -16,10 +16,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::actor::ActorRef;
-use crate::case::Attachment;
 use crate::catalog::Catalog;
 use crate::error::{CasiaError, RejectionReason};
 use crate::text::AttachmentTitle;
+use format::AttachmentFormat;
 
 /// The attachment limits; configuration, not rules (DOMAIN.md §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +41,22 @@ impl Default for AttachmentLimits {
             max_total_bytes: 50 * 1024 * 1024,
         }
     }
+}
+
+/// A stored attachment's metadata; the bytes live in the content store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// 1-based, in the order added to the case.
+    pub id: u32,
+    pub document_type: String,
+    pub title: AttachmentTitle,
+    pub file_name: String,
+    pub format: AttachmentFormat,
+    pub size: u64,
+    /// Lower-case hex SHA-256 of the bytes.
+    pub sha256: String,
+    pub added_at: DateTime<Utc>,
+    pub added_by: ActorRef,
 }
 
 /// An attachment as given to a command: nothing checked yet.

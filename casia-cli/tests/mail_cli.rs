@@ -4,12 +4,8 @@
 //! server (needs `CASIA_TEST_SMTP_PYTHON`); bad mail settings refused at
 //! start.
 
-mod support;
-
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,23 +15,17 @@ use casia_core::{
     Actor, AuthorizationId, CaseRules, CaseService, ProvinceCode, SubmitInput, UserId,
 };
 use casia_store_sql::{SqlOptions, SqlStore};
+use casia_test_support::binary::{self, Casia, text};
+use casia_test_support::env::smtp_python;
+use casia_test_support::smtp::SmtpSink;
 use chrono::TimeDelta;
 use serde_json::{Value, json};
-use support::{SmtpSink, smtp_python};
 
 const BIN: &str = env!("CARGO_BIN_EXE_casia");
 const DATABASE: &str = "sqlite:casia.db?mode=rwc";
 
-/// A `casia` command in `dir` with no CASIA_* variables inherited.
 fn casia(dir: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.current_dir(dir);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("CASIA_") {
-            c.env_remove(k);
-        }
-    }
-    c
+    Casia::new(BIN, dir).command()
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {
@@ -47,11 +37,11 @@ fn run(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    text(&o.stdout)
 }
 
 fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    text(&o.stderr)
 }
 
 fn inquiry() -> SubmitInput {
@@ -206,39 +196,10 @@ fn serve_refuses_bad_mail_settings_at_start() {
     }
 }
 
-/// Kills the server if the test fails before stopping it.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// One HTTP/1.1 request with `Connection: close`; the body of a
-/// `Content-Length` answer.
+/// A request with a bearer token and a JSON body; status and JSON answer.
 fn http(addr: &str, method: &str, path: &str, token: &str, body: Option<&Value>) -> (u16, Value) {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    let payload = body.map(Value::to_string).unwrap_or_default();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{payload}",
-        payload.len()
-    );
-    stream.write_all(request.as_bytes()).expect("write");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    let reply = binary::json_call(addr, method, path, token, body);
+    (reply.status, reply.json_or_null())
 }
 
 #[test]
@@ -250,27 +211,17 @@ fn serve_with_smtp_delivers_notifications_in_the_background() {
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
     let sink = SmtpSink::start(&python, d, false);
-    let log = std::fs::File::create(d.join("server.log")).expect("log");
-    let mut child = casia(d)
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", DATABASE])
-        .args(["--smtp", &sink.url(), "--relay-interval", "1"])
-        .args(["--mail-from", "CASIA <avisos@casia.example.es>"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .expect("spawn casia serve");
-    let out = child.stdout.take().expect("stdout");
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(out)
-        .read_line(&mut line)
-        .expect("listening line");
-    let addr = line
-        .trim()
-        .strip_prefix("casia listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let server = Casia::new(BIN, d).serve(&[
+        "--database",
+        DATABASE,
+        "--smtp",
+        &sink.url(),
+        "--relay-interval",
+        "1",
+        "--mail-from",
+        "CASIA <avisos@casia.example.es>",
+    ]);
+    let addr = server.addr.clone();
     let mint = |args: &[&str]| {
         let o = run(d, &[&["token"], args].concat());
         assert!(o.status.success(), "{}", stderr(&o));
@@ -322,8 +273,8 @@ fn serve_with_smtp_delivers_notifications_in_the_background() {
     );
     assert_eq!(mail.header("From"), Some("CASIA <avisos@casia.example.es>"));
     assert!(mail.body.contains("Clasificación: Consulta › Afiliación"));
+    let log = server.log();
     drop(server);
-    let log = std::fs::read_to_string(d.join("server.log")).unwrap_or_default();
     assert!(log.contains("notification delivered"), "{log}");
     assert!(!log.contains("panicked"), "{log}");
 }

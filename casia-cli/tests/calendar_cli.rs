@@ -3,33 +3,16 @@
 //! `casia_calendar_last_covered_year` metric, and `serve` reloading the
 //! calendar on SIGHUP — keeping the old one when the new file is malformed.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Output;
 
+use casia_test_support::binary::{Casia, Server, http, text};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_casia");
 
-fn casia(dir: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.current_dir(dir);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("CASIA_") {
-            c.env_remove(k);
-        }
-    }
-    c
-}
-
 fn run(dir: &Path, args: &[&str]) -> Output {
-    casia(dir).args(args).output().expect("run casia")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    Casia::new(BIN, dir).run(args)
 }
 
 fn shipped_calendar() -> std::path::PathBuf {
@@ -158,36 +141,14 @@ fn calendar_deadline_prints_the_date_and_each_skipped_day() {
     );
 }
 
-/// Kills the server if the test fails before stopping it.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn get(addr: &str, path: &str, token: Option<&str>) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth
+        .as_deref()
+        .map(|a| vec![("Authorization", a)])
         .unwrap_or_default();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}\r\n");
-    stream.write_all(request.as_bytes()).expect("write");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read");
-    let response = text(&raw);
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    (status, body.to_owned())
+    let reply = http(addr, "GET", path, &headers, b"");
+    (reply.status, reply.text())
 }
 
 fn deadline(addr: &str, token: &str) -> Value {
@@ -200,58 +161,21 @@ fn deadline(addr: &str, token: &str) -> Value {
     serde_json::from_str(&body).expect("json")
 }
 
-fn hang_up(server: &Server) {
-    let status = Command::new("kill")
-        .args(["-HUP", &server.0.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-}
-
-fn wait_for_log(log: &Path, needle: &str, seen_before: usize) {
-    let start = Instant::now();
-    loop {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        if text.matches(needle).count() > seen_before {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "{needle:?} not logged: {text}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn serve_explains_deadlines_and_reloads_the_calendar_on_sighup() {
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
     let calendar = d.join("calendar.json");
     std::fs::copy(shipped_calendar(), &calendar).expect("copy calendar");
-    let log_path = d.join("server.log");
-    let log = std::fs::File::create(&log_path).expect("log");
-    let mut child = casia(d)
-        .args(["serve", "--listen", "127.0.0.1:0", "--sweep-interval", "0"])
-        .args(["--database", "sqlite:casia.db?mode=rwc"])
-        .arg("--calendar")
-        .arg(&calendar)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .expect("spawn casia serve");
-    let out = child.stdout.take().expect("stdout");
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(out)
-        .read_line(&mut line)
-        .expect("listening line");
-    let addr = line
-        .trim()
-        .strip_prefix("casia listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let server: Server = Casia::new(BIN, d).serve(&[
+        "--sweep-interval",
+        "0",
+        "--database",
+        "sqlite:casia.db?mode=rwc",
+        "--calendar",
+        &calendar.to_string_lossy(),
+    ]);
+    let addr = server.addr.clone();
     let token = {
         let o = run(
             d,
@@ -303,11 +227,11 @@ fn serve_explains_deadlines_and_reloads_the_calendar_on_sighup() {
         serde_json::from_str(&std::fs::read_to_string(&calendar).expect("read")).expect("json");
     file["local"] = serde_json::json!({"15": [{"date": "2026-06-15", "name": "Fiesta de prueba"}]});
     std::fs::write(&calendar, file.to_string()).expect("write");
-    hang_up(&server);
-    wait_for_log(&log_path, "catalog and calendar reloaded", 0);
+    server.signal("HUP");
+    server.wait_for_log("catalog and calendar reloaded", 0);
     let after = deadline(&addr, &token);
     assert_eq!(after["deadline"], "2026-06-30", "{after}");
-    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let log = server.log();
     assert!(
         log.contains("calendar local 15: + 2026-06-15 Fiesta de prueba"),
         "{log}"
@@ -315,10 +239,10 @@ fn serve_explains_deadlines_and_reloads_the_calendar_on_sighup() {
 
     // A malformed file is refused and the calendar in force kept.
     std::fs::write(&calendar, r#"{"national": ["2026-13-01"]}"#).expect("write");
-    hang_up(&server);
-    wait_for_log(&log_path, "reload failed", 0);
+    server.signal("HUP");
+    server.wait_for_log("reload failed", 0);
     assert_eq!(deadline(&addr, &token)["deadline"], "2026-06-30");
-    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let log = server.log();
     assert!(log.contains("$.national[0]"), "{log}");
     drop(server);
 }

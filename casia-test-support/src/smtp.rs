@@ -1,10 +1,8 @@
-//! Fixtures shared by the notification tests: the SMTP test server
-//! (`tests/smtp_sink.py`, aiosmtpd, run by the Python that
+//! The SMTP test server (`smtp_sink.py`, aiosmtpd, run by the Python that
 //! `CASIA_TEST_SMTP_PYTHON` names) and a reader for the messages it
 //! received, decoding what lettre encodes (RFC 2047 subjects,
-//! quoted-printable or base64 bodies).
-// Each test crate uses a different subset of these fixtures.
-#![allow(dead_code)]
+//! quoted-printable or base64 bodies). `tls/` holds its certificate for
+//! 127.0.0.1 and the test CA that issued it.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -12,30 +10,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-
-/// The Python with aiosmtpd, or `None` after printing the visible skip line.
-pub fn smtp_python(test: &str) -> Option<String> {
-    match std::env::var("CASIA_TEST_SMTP_PYTHON") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ => {
-            eprintln!(
-                "{test}: skipped: CASIA_TEST_SMTP_PYTHON not set (a Python with aiosmtpd; .ci/run makes one)"
-            );
-            None
-        }
-    }
-}
-
-/// The PostgreSQL URL, or `None` after printing the visible skip line.
-pub fn postgres_url(test: &str) -> Option<String> {
-    match std::env::var("CASIA_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!("{test}: skipped: CASIA_TEST_POSTGRES_URL not set");
-            None
-        }
-    }
-}
 
 /// A running `smtp_sink.py`: accepts mail on 127.0.0.1 and writes each
 /// message to its folder; killed when dropped.
@@ -60,11 +34,11 @@ pub enum SinkTls {
 
 /// The test CA that issued the sink's certificate.
 pub fn test_ca() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls/ca.pem")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tls/ca.pem")
 }
 
 fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("smtp_sink.py")
 }
 
 impl SmtpSink {
@@ -112,7 +86,7 @@ impl SmtpSink {
             command.arg("--reject");
         }
         if let Some(tls) = self.tls {
-            let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
+            let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tls");
             command
                 .arg("--tls")
                 .arg(match tls {

@@ -1,7 +1,7 @@
 //! The `casia` binary (HTTP.md "Command line"): `serve`, `migrate`,
 //! `sweep`, `token`, `contact`, `outbox`, `conformance`, `catalog check`,
-//! `calendar check` and `calendar deadline`. Flags are parsed here; the work is in `casia_http::server` and
-//! `casia-conformance`.
+//! `calendar check` and `calendar deadline`. Flags are parsed here; the work
+//! is in [`commands`] and `casia-conformance`.
 #![forbid(unsafe_code)]
 
 use std::io::IsTerminal;
@@ -18,8 +18,13 @@ use casia_core::catalog::Catalog;
 use casia_core::deadline::DeadlineQuery;
 use casia_core::ids::Community;
 use casia_core::{Actor, AuthorizationId, OfficeCode, ProcessorId, ProvinceCode, UserId};
-use casia_http::relay::RelayConfig;
-use casia_http::server::{self, DatabaseChoice, MailOptions, RuleFiles, ServeOptions};
+use casia_mail::relay::RelayConfig;
+
+use crate::commands::{self as server, DatabaseChoice, MailOptions, RuleFiles, ServeOptions};
+
+mod commands;
+mod database;
+mod secret;
 
 /// The default `--database`: an SQLite file in the working directory.
 const DEFAULT_DATABASE: &str = "sqlite:casia.db?mode=rwc";
@@ -89,7 +94,7 @@ struct MailArgs {
     #[arg(long, env = "CASIA_SMTP_URL")]
     smtp: Option<String>,
     /// The From of notification mail, e.g. `CASIA <avisos@example.es>`.
-    #[arg(long, env = "CASIA_MAIL_FROM", default_value = casia_http::mail::DEFAULT_FROM)]
+    #[arg(long, env = "CASIA_MAIL_FROM", default_value = casia_mail::message::DEFAULT_FROM)]
     mail_from: String,
     /// Domain of Message-IDs and the EHLO name (default: the From domain).
     #[arg(long, env = "CASIA_MAIL_DOMAIN")]
@@ -729,7 +734,7 @@ fn conformance(paths: &[PathBuf], store: &str) -> ExitCode {
         if store == "memory" {
             run_paths(paths, &MemoryStoreFactory, print).await
         } else if store.starts_with("sqlite:") || store.starts_with("postgres") {
-            let factory = casia_http::store::FreshSqlStores::new(store);
+            let factory = database::FreshSqlStores::new(store);
             let summary = run_paths(paths, &factory, print).await;
             factory.finish().await;
             summary

@@ -10,34 +10,17 @@
 //! PostgreSQL): a claim holds its messages for a lease, so each message is
 //! sent by one relay at a time. A relay that dies mid-send leaves its
 //! messages to be claimed again when the lease ends; the copy sent then has
-//! the same Message-ID ([`crate::mail::MailIdentity::message_id`]).
+//! the same Message-ID ([`crate::message::MailIdentity::message_id`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use casia_core::ports::{Clock, ContactDirectory, DeliveryFailure, Outbox, OutboxMessage};
 use casia_core::{CaseService, StoreError};
 use chrono::{DateTime, TimeDelta, Utc};
-use lettre::message::Message;
 
-use crate::mail::{self, CaseSummary, MailIdentity};
-
-/// A mail transport: SMTP in production ([`crate::smtp::SmtpMailer`]).
-#[async_trait]
-pub trait Mailer: Send + Sync {
-    async fn send(&self, message: &Message) -> Result<(), SendError>;
-}
-
-/// Why a message was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{detail}")]
-pub struct SendError {
-    /// The server refused it for good (5xx); the relay still retries up to
-    /// its attempts, since a relay's 5xx is sometimes a passing fault.
-    pub permanent: bool,
-    pub detail: String,
-}
+use crate::message::{self as mail, CaseSummary, MailIdentity};
+use crate::transport::Mailer;
 
 /// The relay's policy (flags of `casia serve`, README "Sending e-mail").
 #[derive(Debug, Clone, PartialEq, Eq)]

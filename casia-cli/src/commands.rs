@@ -1,6 +1,8 @@
 //! What the `casia` subcommands do (HTTP.md "Running it", "Command line"):
-//! assemble the rules from files or defaults, open the store, and serve,
-//! sweep or mint a token. `main.rs` only parses flags and calls these.
+//! assemble the rules from files or defaults, open the store, and serve
+//! (router from `casia-http`, relay from `casia-mail`), sweep, mint a token
+//! or manage contacts and the outbox. `main.rs` only parses flags and calls
+//! these.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -16,14 +18,15 @@ use casia_core::receipt::{ReceiptKey, madrid_timestamp};
 use casia_core::{Actor, AuthorizationId, CaseRules, CaseService, StoreError, SweepReport};
 use std::io::Write as _;
 
-use crate::app::app;
-use crate::auth::{Authenticator, Claims, MintError};
-use crate::mail::{MailIdentity, parse_address};
-use crate::relay::{Relay, RelayConfig};
+use casia_http::app::app;
+use casia_http::auth::{Authenticator, Claims, MintError};
+use casia_http::state::AppState;
+use casia_mail::message::MailIdentity;
+use casia_mail::relay::{Relay, RelayConfig};
+use casia_mail::smtp::{SmtpConfigError, SmtpMailer, SmtpOptions, SmtpUrl};
+
+use crate::database::{self as store, Database, StoreOpenError, Stores};
 use crate::secret::{Secret, SecretError, SecretSource};
-use crate::smtp::{SmtpConfigError, SmtpMailer, SmtpOptions, SmtpUrl};
-use crate::state::AppState;
-use crate::store::{self, Database, StoreOpenError, Stores};
 
 /// Why a subcommand could not do its work.
 #[derive(Debug, thiserror::Error)]
@@ -224,9 +227,9 @@ impl Default for MailOptions {
     fn default() -> Self {
         MailOptions {
             smtp: None,
-            from: crate::mail::DEFAULT_FROM.to_owned(),
+            from: casia_mail::message::DEFAULT_FROM.to_owned(),
             domain: None,
-            timeout: crate::smtp::DEFAULT_TIMEOUT,
+            timeout: casia_mail::smtp::DEFAULT_TIMEOUT,
             ca_file: None,
             relay: RelayConfig::default(),
         }
@@ -439,22 +442,26 @@ fn authorization_arg(raw: &str) -> Result<AuthorizationId, StartError> {
 }
 
 /// `casia contact set`: records the address notifications of an
-/// authorization go to (DOMAIN.md §9); returns it as stored.
+/// authorization go to (DOMAIN.md §9), as the system; returns it as stored.
 pub async fn set_contact(
     database: &DatabaseChoice,
     authorization: &str,
     email: &str,
 ) -> Result<String, StartError> {
     let authorization = authorization_arg(authorization)?;
-    let address = parse_address(email)
-        .map_err(StartError::Invalid)?
-        .to_string();
+    let address = casia_core::contact::ContactAddress::parse(email).map_err(|_| {
+        StartError::Invalid(format!("{email:?} is not an e-mail address (local@domain)"))
+    })?;
     let stores = store::open(&database.database()?).await?;
-    stores
-        .contacts
-        .set_contact(&authorization, &address)
-        .await?;
-    Ok(address)
+    casia_core::contact::set_contact(
+        stores.contacts.as_ref(),
+        &Actor::System,
+        &authorization,
+        address.as_str(),
+    )
+    .await
+    .map_err(|e| StartError::Invalid(e.to_string()))?;
+    Ok(address.to_string())
 }
 
 /// `casia contact get`.

@@ -1,5 +1,5 @@
 //! Notifications delivered (DOMAIN.md §9) against a real SMTP server
-//! process on 127.0.0.1 (`tests/smtp_sink.py`, aiosmtpd): a case service
+//! process on 127.0.0.1 (`casia-test-support/smtp_sink.py`, aiosmtpd): a case service
 //! over the SQL store goes through every notification kind, the outbox
 //! relay sends them, and the test reads what the server received. Also:
 //! the server down (case changes succeed, mail waits, then arrives), a
@@ -9,15 +9,11 @@
 //! `.ci/run` makes one); the two-relay test on PostgreSQL also needs
 //! `CASIA_TEST_POSTGRES_URL`. Without them the tests print `skipped:`.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::Request;
 use casia_core::calendar::madrid_start_of_day;
 use casia_core::ports::{Clock, ContactDirectory, DeliveryState, FixedClock, Outbox};
 use casia_core::receipt::{ReceiptKey, madrid_timestamp};
@@ -25,17 +21,15 @@ use casia_core::{
     Actor, AuthorizationId, CaseNumber, CaseRules, CaseService, Command, NotificationKind,
     OfficeCode, ProcessorId, ProvinceCode, SubmitInput, UserId,
 };
-use casia_http::mail::{MailIdentity, long_date, short_date};
-use casia_http::relay::{Relay, RelayConfig};
-use casia_http::smtp::{SmtpMailer, SmtpOptions, SmtpUrl};
-use casia_http::{AppState, Authenticator, app};
+use casia_mail::message::{MailIdentity, long_date, short_date};
+use casia_mail::relay::{Relay, RelayConfig};
+use casia_mail::smtp::{SmtpMailer, SmtpOptions, SmtpUrl};
 use casia_store_sql::{SqlOptions, SqlStore};
-use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
-use http_body_util::BodyExt;
-use support::{
-    Received, SinkTls, SmtpSink, decode_words, postgres_url, quoted_printable, smtp_python, test_ca,
+use casia_test_support::env::{postgres_url, smtp_python};
+use casia_test_support::smtp::{
+    Received, SinkTls, SmtpSink, decode_words, quoted_printable, test_ca,
 };
-use tower::ServiceExt;
+use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 
 const FROM: &str = "CASIA <avisos@casia.test>";
 const OBSERVATION: &str = "Aporte el informe de vida laboral del trabajador.";
@@ -174,30 +168,12 @@ impl World {
         )
     }
 
-    /// `GET /metrics` of a service over this store.
-    async fn metrics(&self) -> String {
-        let state = AppState::with_ports(
-            self.service.clone(),
-            Arc::new(self.store.clone()),
-            Some(Arc::new(self.store.clone())),
-            Authenticator::hs256(b"notification-tests-secret-0123456"),
-            Duration::from_secs(30),
-        );
-        let response = app(state)
-            .oneshot(
-                Request::get("/metrics")
-                    .body(Body::empty())
-                    .expect("request"),
-            )
-            .await
-            .expect("response");
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        String::from_utf8(body.to_vec()).expect("utf-8")
+    /// What `/metrics` shows of the outbox: pending and dead messages.
+    async fn gauges(&self) -> (u64, u64) {
+        (
+            self.store.backlog().await.expect("backlog"),
+            self.store.dead_count().await.expect("dead count"),
+        )
     }
 }
 
@@ -485,9 +461,7 @@ async fn with_the_server_down_changes_succeed_and_every_notification_arrives_lat
             "{error}"
         );
     }
-    let metrics = w.metrics().await;
-    assert!(metrics.contains("casia_outbox_backlog 2\n"), "{metrics}");
-    assert!(metrics.contains("casia_outbox_dead 0\n"), "{metrics}");
+    assert_eq!(w.gauges().await, (2, 0), "backlog, dead");
 
     sink.restart();
     // Back, but the backoff is not over: nothing is sent yet.
@@ -573,9 +547,7 @@ async fn a_permanent_rejection_ends_dead_after_the_configured_attempts() {
         "dead stays dead"
     );
     assert!(rejecting.messages().is_empty());
-    let metrics = w.metrics().await;
-    assert!(metrics.contains("casia_outbox_dead 1\n"), "{metrics}");
-    assert!(metrics.contains("casia_outbox_backlog 0\n"), "{metrics}");
+    assert_eq!(w.gauges().await, (0, 1), "backlog, dead");
 
     // The operator fixes the cause (here: another relay) and retries.
     let accepting_dir = tempfile::tempdir().expect("temp dir");

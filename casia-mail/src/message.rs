@@ -9,11 +9,12 @@ use std::fmt::Write as _;
 use std::str::FromStr;
 use std::time::SystemTime;
 
-use casia_core::calendar::madrid_start_of_day;
+use casia_core::calendar::madrid_date;
 use casia_core::catalog::Catalog;
+use casia_core::deadline::overdue_from;
 use casia_core::receipt::madrid_timestamp;
 use casia_core::{Case, Notification, NotificationKind};
-use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use lettre::Address;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Message};
@@ -173,14 +174,13 @@ fn deadline_paragraph(out: &mut String, deadline: NaiveDate, lead: &str) {
         "{lead} hasta las 23:59 del {}, inclusive (hora de Madrid).",
         long_date(deadline)
     );
-    if let Some(next) = deadline.checked_add_days(Days::new(1)) {
-        let _ = writeln!(
-            out,
-            "Si no se aporta en plazo, el caso se cerrará de oficio a partir de las 00:00 del {} ({}).",
-            long_date(next),
-            madrid_timestamp(madrid_start_of_day(next))
-        );
-    }
+    let overdue = overdue_from(deadline);
+    let _ = writeln!(
+        out,
+        "Si no se aporta en plazo, el caso se cerrará de oficio a partir de las 00:00 del {} ({}).",
+        long_date(madrid_date(overdue)),
+        madrid_timestamp(overdue)
+    );
 }
 
 /// Indents every line of a free text (observation, resolution).

@@ -1,0 +1,23 @@
+//! Fixtures shared by the workspace's test binaries (a dev-dependency, never
+//! published): one place for what every test needs, so no test binary
+//! carries its own copy.
+//!
+//! - [`fixtures`]: the test catalog, actors, instants, submissions and
+//!   PDF-signed attachments;
+//! - [`test_calendar`]: a small holiday calendar and the model's own view of
+//!   it (the model-based test counts business days independently);
+//! - [`env`]: the services a test needs from its environment (PostgreSQL,
+//!   a Python with aiosmtpd), read from `CASIA_TEST_*` variables;
+//! - [`smtp`]: the SMTP test server and a reader for what it received;
+//! - [`binary`]: the real `casia` binary, `serve` on a free port, and a few
+//!   lines of HTTP/1.1 to talk to it;
+//! - [`outbox`]: the outbox lifecycle (DOMAIN.md §9) checked against any
+//!   store, step by step, with the core's pure functions as the model.
+#![forbid(unsafe_code)]
+
+pub mod binary;
+pub mod env;
+pub mod fixtures;
+pub mod outbox;
+pub mod smtp;
+pub mod test_calendar;
