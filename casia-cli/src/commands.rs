@@ -39,12 +39,16 @@ pub enum StartError {
     Catalog { path: PathBuf, detail: String },
     #[error("calendar {path}: {detail}")]
     Calendar { path: PathBuf, detail: String },
-    #[error("cannot listen on {addr}: {detail}")]
-    Listen { addr: String, detail: String },
-    #[error("the server stopped: {0}")]
-    Serve(String),
-    #[error("the sweep failed: {0}")]
-    Sweep(String),
+    #[error("cannot listen on {addr}")]
+    Listen {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the server stopped")]
+    Serve(#[source] std::io::Error),
+    #[error("the sweep failed")]
+    Sweep(#[source] casia_core::ServiceError),
     #[error(transparent)]
     Mint(#[from] MintError),
     #[error(transparent)]
@@ -338,13 +342,13 @@ pub async fn serve(
     };
     let listener = tokio::net::TcpListener::bind(&options.listen)
         .await
-        .map_err(|e| StartError::Listen {
+        .map_err(|source| StartError::Listen {
             addr: options.listen.clone(),
-            detail: e.to_string(),
+            source,
         })?;
-    let addr: SocketAddr = listener.local_addr().map_err(|e| StartError::Listen {
+    let addr: SocketAddr = listener.local_addr().map_err(|source| StartError::Listen {
         addr: options.listen.clone(),
-        detail: e.to_string(),
+        source,
     })?;
     println!("casia listening on http://{addr}");
     let _ = std::io::stdout().flush();
@@ -359,7 +363,7 @@ pub async fn serve(
     let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(|e| StartError::Serve(e.to_string()));
+        .map_err(StartError::Serve);
     for task in [Some(watcher), sweeper, relay].into_iter().flatten() {
         task.abort();
     }
@@ -415,10 +419,7 @@ pub async fn sweep_once(
         Arc::new(SystemClock),
         Arc::new(rules.load(key)?),
     );
-    service
-        .sweep()
-        .await
-        .map_err(|e| StartError::Sweep(e.to_string()))
+    service.sweep().await.map_err(StartError::Sweep)
 }
 
 /// `casia token`: a signed token for `actor`, valid for `ttl`.

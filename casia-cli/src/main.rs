@@ -342,7 +342,7 @@ fn main() -> ExitCode {
                         println!("{message}");
                         ExitCode::SUCCESS
                     }
-                    Err(e) => fail(&e),
+                    Err(e) => fail_start(&e),
                 },
             )
         }
@@ -368,7 +368,7 @@ fn main() -> ExitCode {
                     );
                     ExitCode::SUCCESS
                 }
-                Err(e) => fail(&e),
+                Err(e) => fail_start(&e),
             }
         }),
         Cmd::Token {
@@ -393,7 +393,7 @@ fn main() -> ExitCode {
                     println!("{token}");
                     ExitCode::SUCCESS
                 }
-                Err(e) => fail(&e),
+                Err(e) => fail_start(&e),
             }
         }
         Cmd::Contact { command } => contact(command),
@@ -608,7 +608,7 @@ fn outbox(command: OutboxCmd) -> ExitCode {
 
 /// A failed command: bad arguments exit 2, anything else 1.
 fn fail_start(e: &server::StartError) -> ExitCode {
-    eprintln!("casia: {e}");
+    eprintln!("casia: {}", casia_core::error::report(e));
     if matches!(e, server::StartError::Invalid(_)) {
         ExitCode::from(2)
     } else {
@@ -690,7 +690,7 @@ fn serve(options: ServeOptions) -> ExitCode {
     };
     match runtime.block_on(server::serve(options, shutdown_signal())) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(&e),
+        Err(e) => fail_start(&e),
     }
 }
 

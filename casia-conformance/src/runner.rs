@@ -305,7 +305,7 @@ impl Run {
                     description: text(&w.description),
                     complementary_data: w.complementary_data.clone().unwrap_or_default(),
                     attachments: attachments(&w.attachments)
-                        .map_err(|e| ServiceError::Store(casia_core::StoreError::Backend(e)))?,
+                        .map_err(|e| ServiceError::Store(casia_core::StoreError::backend(e)))?,
                 };
                 let o = svc.submit(actor, &input).await?;
                 return Ok(Produced {
@@ -348,7 +348,7 @@ impl Run {
             StepInput::AddDocumentation(w) => Command::AddDocumentation {
                 comment: w.comment.clone(),
                 attachments: attachments(&w.attachments)
-                    .map_err(|e| ServiceError::Store(casia_core::StoreError::Backend(e)))?,
+                    .map_err(|e| ServiceError::Store(casia_core::StoreError::backend(e)))?,
             },
             StepInput::Cancel(w) => Command::Cancel {
                 reason: w.reason.clone(),
@@ -402,8 +402,8 @@ impl Run {
                     let r = svc.receipt(actor, case_number()?).await?;
                     let verified = svc.verify_receipt(&r.verification_code).await?;
                     if verified.as_ref() != Some(&r) {
-                        return Err(ServiceError::Store(casia_core::StoreError::Backend(
-                            "the receipt's verification code does not verify".into(),
+                        return Err(ServiceError::Store(casia_core::StoreError::backend(
+                            "the receipt's verification code does not verify",
                         )));
                     }
                     return Ok(Produced::default());
@@ -426,7 +426,7 @@ impl Run {
                 }
                 Verb::CloseExOfficio => Command::CloseExOfficio,
                 other => {
-                    return Err(ServiceError::Store(casia_core::StoreError::Backend(
+                    return Err(ServiceError::Store(casia_core::StoreError::backend(
                         format!("verb {other:?} is missing its input"),
                     )));
                 }

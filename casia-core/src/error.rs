@@ -227,8 +227,30 @@ impl CasiaError {
     }
 }
 
+/// An error with its whole chain of causes, `outer: cause: root cause` —
+/// what logs and command-line messages print, so a cause kept as
+/// [`std::error::Error::source`] is never lost.
+pub fn report(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let line = c.to_string();
+        // Some errors repeat their cause in their own message.
+        if !text.ends_with(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        cause = c.source();
+    }
+    text
+}
+
+/// The cause of a port failure, kept for the error chain.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// A failure of a port (storage, content store): not a rule violation, so it
-/// carries no stable code of its own beyond `version_conflict`.
+/// carries no stable code of its own beyond `version_conflict`. The cause is
+/// kept as [`std::error::Error::source`], so logs print the whole chain.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The write was based on a stale version (DOMAIN.md §10).
@@ -237,9 +259,71 @@ pub enum StoreError {
     /// A stored row the code cannot understand, naming the case.
     #[error("corrupt record for case {case}: {detail}")]
     Corrupt { case: String, detail: String },
-    /// The backend failed (connection, I/O, …).
-    #[error("store backend failure: {0}")]
-    Backend(String),
+    /// The store cannot be reached now — connection refused, unknown host,
+    /// authentication, the pool exhausted, a database not accepting
+    /// connections. Nothing was written; a later retry may succeed (HTTP
+    /// answers 503 with `Retry-After`).
+    #[error("the store is unavailable: {0}")]
+    Unavailable(#[source] BoxError),
+    /// Any other failure of the backend: `message` says what was being
+    /// done, `source` (when there is one) why it failed.
+    #[error("store backend failure: {message}")]
+    Backend {
+        message: String,
+        #[source]
+        source: Option<BoxError>,
+    },
+}
+
+impl StoreError {
+    /// A backend failure described by `message` alone.
+    pub fn backend(message: impl Into<String>) -> StoreError {
+        StoreError::Backend {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A backend failure while doing `message`, caused by `source`.
+    pub fn backend_caused(message: impl Into<String>, source: impl Into<BoxError>) -> StoreError {
+        StoreError::Backend {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// The store could not be reached, because of `source`.
+    pub fn unavailable(source: impl Into<BoxError>) -> StoreError {
+        StoreError::Unavailable(source.into())
+    }
+
+    /// Whether this is a passing unavailability (retry later).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_carries_the_whole_chain_once() {
+        let io = std::io::Error::other("connection refused");
+        let e = StoreError::backend_caused("insert case 2026-00000001", io);
+        assert_eq!(
+            report(&e),
+            "store backend failure: insert case 2026-00000001: connection refused"
+        );
+        let down = StoreError::unavailable(std::io::Error::other("connection refused"));
+        assert_eq!(
+            report(&down),
+            "the store is unavailable: connection refused"
+        );
+        assert!(down.is_unavailable() && !e.is_unavailable());
+        let service = ServiceError::from(e);
+        assert!(report(&service).ends_with("connection refused"));
+    }
 }
 
 /// What the service returns: a rule's verdict or a store failure.

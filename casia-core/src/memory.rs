@@ -79,7 +79,7 @@ impl CaseRepository for MemoryStore {
         let mut s = self.lock();
         let next = s.last_sequence.get(&draft.year()).copied().unwrap_or(0) + 1;
         let number = CaseNumber::new(draft.year(), next).ok_or_else(|| {
-            StoreError::Backend(format!("case numbers of {} exhausted", draft.year()))
+            StoreError::backend(format!("case numbers of {} exhausted", draft.year()))
         })?;
         let created = draft.complete(number);
         s.last_sequence.insert(draft.year(), next);

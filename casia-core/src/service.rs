@@ -267,7 +267,7 @@ impl CaseService {
                 .collect();
             let written = self.repo.update_many(&changes).await?;
             if written.len() != changes.len() {
-                return Err(StoreError::Backend(format!(
+                return Err(StoreError::backend(format!(
                     "update_many answered {} of {} changes",
                     written.len(),
                     changes.len()

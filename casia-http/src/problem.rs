@@ -266,7 +266,7 @@ impl ApiError {
             ApiError::Unavailable => Problem::new(
                 ProblemCode::Unavailable,
                 status,
-                "the database does not answer",
+                "the database cannot serve now; retry later",
             ),
             ApiError::Internal(_) => Problem::new(ProblemCode::Internal, status, "internal error"),
         }
@@ -276,7 +276,13 @@ impl ApiError {
     pub fn from_service(e: ServiceError) -> ApiError {
         match e {
             ServiceError::Rule(rule) => ApiError::Rule(rule),
-            ServiceError::Store(store) => ApiError::Internal(store.to_string()),
+            // The database cannot be reached: a passing outage (503 with
+            // Retry-After), not a bug.
+            ServiceError::Store(store) if store.is_unavailable() => {
+                tracing::warn!(error = %casia_core::error::report(&store), "store unavailable");
+                ApiError::Unavailable
+            }
+            ServiceError::Store(store) => ApiError::Internal(casia_core::error::report(&store)),
         }
     }
 
@@ -356,9 +362,20 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static(challenge),
             );
         }
+        if let ApiError::Unavailable = self {
+            // HTTP.md: a database that cannot serve now is 503 with
+            // Retry-After; clients and load balancers retry.
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
         response
     }
 }
+
+/// Seconds a client should wait before retrying a 503.
+pub const RETRY_AFTER_SECONDS: &str = "5";
 
 #[cfg(test)]
 mod tests {

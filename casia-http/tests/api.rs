@@ -1576,8 +1576,8 @@ impl Faulty {
     async fn check(&self) -> Result<(), StoreError> {
         tokio::time::sleep(self.delay).await;
         if self.fail {
-            Err(StoreError::Backend(
-                "connection refused to db-internal.example:5432 password=hunter2".into(),
+            Err(StoreError::backend(
+                "connection refused to db-internal.example:5432 password=hunter2",
             ))
         } else {
             Ok(())

@@ -315,8 +315,8 @@ impl Repo {
             tokio::spawn(self.clone().write_submissions());
         }
         result.await.unwrap_or_else(|_| {
-            Err(StoreError::Backend(
-                "the submission writer stopped before answering".into(),
+            Err(StoreError::backend(
+                "the submission writer stopped before answering",
             ))
         })
     }
@@ -360,7 +360,7 @@ impl Repo {
                                 .await
                                 .and_then(|created| {
                                     created.into_iter().next().ok_or_else(|| {
-                                        StoreError::Backend("a submission was not written".into())
+                                        StoreError::backend("a submission was not written")
                                     })
                                 });
                         let _ = pending.reply.send(alone);
@@ -402,7 +402,7 @@ impl Repo {
             let slot = next_of_year
                 .iter_mut()
                 .find(|(y, _)| *y == year)
-                .ok_or_else(|| StoreError::Backend(format!("no numbers taken for {year}")))?;
+                .ok_or_else(|| StoreError::backend(format!("no numbers taken for {year}")))?;
             let number = CaseNumber::new(year, slot.1).ok_or_else(|| exhausted(year))?;
             slot.1 += 1;
             created.push(d.complete(number));
@@ -473,8 +473,8 @@ impl Repo {
     pub(crate) async fn update_many(&self, changes: &[Change]) -> Result<Vec<bool>, StoreError> {
         let mut numbers = HashSet::with_capacity(changes.len());
         if !changes.iter().all(|c| numbers.insert(c.case.number)) {
-            return Err(StoreError::Backend(
-                "update_many takes each case at most once".into(),
+            return Err(StoreError::backend(
+                "update_many takes each case at most once",
             ));
         }
         // Chunks go to separate connections at once (PostgreSQL works them
@@ -491,7 +491,7 @@ impl Repo {
                 Ok(Ok(chunk)) => written.extend(chunk),
                 Ok(Err(e)) => failure = failure.or(Some(e)),
                 Err(e) => {
-                    failure = failure.or(Some(StoreError::Backend(format!(
+                    failure = failure.or(Some(StoreError::backend(format!(
                         "a sweep writer stopped: {e}"
                     ))))
                 }
@@ -1022,12 +1022,12 @@ where
 
 /// The error of a year whose numbers ran out (DOMAIN.md §4: eight digits).
 fn exhausted(year: i32) -> StoreError {
-    StoreError::Backend(format!("case numbers of {year} exhausted"))
+    StoreError::backend(format!("case numbers of {year} exhausted"))
 }
 
 fn expected_version(change: &Change) -> Result<i64, StoreError> {
     i64::try_from(change.expected_version).map_err(|_| {
-        StoreError::Backend(format!(
+        StoreError::backend(format!(
             "expected version of case {} exceeds the SQL range",
             change.case.number
         ))

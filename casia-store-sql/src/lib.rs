@@ -110,9 +110,23 @@ pub struct SqlStore {
     inner: Inner,
 }
 
+/// What is left of a driver error once each backend has taken its own
+/// codes: failures to reach the database are `Unavailable` (HTTP 503), the
+/// rest a backend failure with the driver error as its source.
+pub(crate) fn classify(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => StoreError::unavailable(e),
+        other => StoreError::backend_caused("query failed", other),
+    }
+}
+
 fn unsupported(url: &str) -> StoreError {
     let scheme = url.split(':').next().unwrap_or_default();
-    StoreError::Backend(format!(
+    StoreError::backend(format!(
         "unsupported store URL scheme {scheme:?}: this build supports {}",
         supported_schemes()
     ))
@@ -152,7 +166,7 @@ fn migrator(list: &[(i64, &'static str, &'static str)]) -> sqlx::migrate::Migrat
 }
 
 fn migrate_error(e: sqlx::migrate::MigrateError) -> StoreError {
-    StoreError::Backend(format!("migration failed: {e}"))
+    StoreError::backend_caused("migration failed", e)
 }
 
 impl SqlStore {
@@ -191,8 +205,8 @@ impl SqlStore {
         #[cfg(feature = "sqlite")]
         if url.starts_with("sqlite:") {
             if !sqlite::is_memory(url) {
-                return Err(StoreError::Backend(
-                    "connect_fresh takes sqlite::memory: (a file database is not fresh)".into(),
+                return Err(StoreError::backend(
+                    "connect_fresh takes sqlite::memory: (a file database is not fresh)",
                 ));
             }
             let store = SqlStore::connect("sqlite::memory:", &options).await?;

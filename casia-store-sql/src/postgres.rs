@@ -154,21 +154,58 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
 /// did nothing; the service re-reads and decides again.
 const RETRYABLE: [&str; 2] = ["40001", "40P01"];
 
+/// SQLSTATEs that mean "the database cannot serve this session now": the
+/// connection-exception class (08…), the server shutting down or starting
+/// (57P01–57P03), too many connections (53300), authentication (28000,
+/// 28P01), a database that does not exist (3D000).
+fn unavailable(code: &str) -> bool {
+    code.starts_with("08")
+        || matches!(
+            code,
+            "57P01" | "57P02" | "57P03" | "53300" | "28000" | "28P01" | "3D000"
+        )
+}
+
 pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(d) = &e
-        && d.code().is_some_and(|c| RETRYABLE.contains(&c.as_ref()))
+        && let Some(code) = d.code()
     {
-        return StoreError::VersionConflict;
+        if RETRYABLE.contains(&code.as_ref()) {
+            return StoreError::VersionConflict;
+        }
+        if unavailable(&code) {
+            return StoreError::unavailable(e);
+        }
     }
-    StoreError::Backend(e.to_string())
+    crate::classify(e)
 }
 
 fn parse_url(url: &str) -> Result<PgConnectOptions, StoreError> {
     PgConnectOptions::from_str(url)
-        .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))
+        .map_err(|e| StoreError::backend_caused("invalid PostgreSQL URL", e))
+}
+
+/// How long the first connection may take before the store says why it
+/// cannot connect (issue 14: within 5 s, naming the cause).
+const FIRST_CONNECTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// One direct connection before the pool, so that a wrong host, port,
+/// password or database name is reported as itself (refused, unknown host,
+/// authentication, missing database) at once — a pool only says "timed
+/// out" after its acquire timeout.
+async fn probe(opts: &PgConnectOptions) -> Result<(), StoreError> {
+    match tokio::time::timeout(FIRST_CONNECTION_TIMEOUT, opts.connect()).await {
+        Ok(Ok(conn)) => conn.close().await.map_err(db_error),
+        Ok(Err(e)) => Err(db_error(e)),
+        Err(_) => Err(StoreError::unavailable(format!(
+            "no answer from the database within {} s",
+            FIRST_CONNECTION_TIMEOUT.as_secs()
+        ))),
+    }
 }
 
 async fn pool(opts: PgConnectOptions, options: &SqlOptions) -> Result<Repo, StoreError> {
+    probe(&opts).await?;
     let pool = PgPoolOptions::new()
         .max_connections(options.max_connections.max(1))
         .acquire_timeout(options.acquire_timeout)

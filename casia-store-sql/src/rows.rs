@@ -147,7 +147,7 @@ pub(crate) fn iso_date(d: NaiveDate) -> String {
 
 fn to_i64(value: u64, what: &str, case: &CaseNumber) -> Result<i64, StoreError> {
     i64::try_from(value)
-        .map_err(|_| StoreError::Backend(format!("{what} of case {case} exceeds the SQL range")))
+        .map_err(|_| StoreError::backend(format!("{what} of case {case} exceeds the SQL range")))
 }
 
 fn json<T: serde::Serialize>(
@@ -156,7 +156,7 @@ fn json<T: serde::Serialize>(
     case: &CaseNumber,
 ) -> Result<String, StoreError> {
     serde_json::to_string(value)
-        .map_err(|e| StoreError::Backend(format!("cannot encode {what} of case {case}: {e}")))
+        .map_err(|e| StoreError::backend_caused(format!("cannot encode {what} of case {case}"), e))
 }
 
 impl CaseRow {

@@ -68,13 +68,20 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
 /// lost race, retried by the service like a version conflict.
 const SQLITE_BUSY_SNAPSHOT: &str = "517";
 
+/// `SQLITE_BUSY`: the busy timeout ran out under other writers, the
+/// database cannot serve now. (`SQLITE_CANTOPEN` is a wrong path, not a
+/// passing outage: a backend error.)
+const UNAVAILABLE: [&str; 1] = ["5"];
+
 pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(d) = &e
-        && d.code().as_deref() == Some(SQLITE_BUSY_SNAPSHOT)
-    {
-        return StoreError::VersionConflict;
+    if let sqlx::Error::Database(d) = &e {
+        match d.code().as_deref() {
+            Some(SQLITE_BUSY_SNAPSHOT) => return StoreError::VersionConflict,
+            Some(code) if UNAVAILABLE.contains(&code) => return StoreError::unavailable(e),
+            _ => {}
+        }
     }
-    StoreError::Backend(e.to_string())
+    crate::classify(e)
 }
 
 /// Whether the URL names an in-memory database.
@@ -84,7 +91,7 @@ pub(crate) fn is_memory(url: &str) -> bool {
 
 pub(crate) async fn connect(url: &str, options: &SqlOptions) -> Result<Repo, StoreError> {
     let base = SqliteConnectOptions::from_str(url)
-        .map_err(|e| StoreError::Backend(format!("invalid SQLite URL {url:?}: {e}")))?
+        .map_err(|e| StoreError::backend_caused(format!("invalid SQLite URL {url:?}"), e))?
         .foreign_keys(true)
         .busy_timeout(options.busy_timeout);
     if is_memory(url) {

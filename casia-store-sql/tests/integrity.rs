@@ -244,7 +244,7 @@ async fn an_aborted_writer_leaves_nothing_and_costs_no_number(target: Target) {
         .expect("put");
     let failed = svc.submit(&ana, &nss_inquiry("Tercero", 3)).await;
     assert!(
-        matches!(failed, Err(ServiceError::Store(StoreError::Backend(_)))),
+        matches!(failed, Err(ServiceError::Store(StoreError::Backend { .. }))),
         "{failed:?}"
     );
     assert_eq!(
@@ -323,7 +323,9 @@ async fn a_submission_that_cannot_be_written_fails_alone(target: Target) {
     for t in tasks {
         match t.await.expect("task") {
             Ok(n) => assert!(written.insert(n), "[{}] {n} given twice", target.label),
-            Err(ServiceError::Store(StoreError::Backend(m))) if m.contains("exhausted") => {
+            Err(ServiceError::Store(StoreError::Backend { message: m, .. }))
+                if m.contains("exhausted") =>
+            {
                 exhausted += 1;
             }
             Err(e) => panic!("[{}] unexpected error: {e}", target.label),
@@ -429,7 +431,7 @@ async fn update_many_writes_current_changes_and_nothing_of_stale_ones(target: Ta
     let duplicate = [changes[0].clone(), changes[0].clone()];
     assert!(matches!(
         target.store.update_many(&duplicate).await,
-        Err(StoreError::Backend(_))
+        Err(StoreError::Backend { .. })
     ));
     assert_eq!(
         target.store.update_many(&[]).await.expect("empty"),
@@ -770,21 +772,34 @@ async fn bad_urls_are_typed_errors() {
     let opts = SqlOptions::default();
     for url in ["mysql://localhost/casia", "", "casia.db"] {
         match SqlStore::connect(url, &opts).await {
-            Err(StoreError::Backend(msg)) => assert!(msg.contains("unsupported"), "{msg}"),
+            Err(StoreError::Backend { message: msg, .. }) => {
+                assert!(msg.contains("unsupported"), "{msg}")
+            }
             other => panic!("{url:?}: expected Backend error, got {other:?}"),
         }
     }
     match SqlStore::connect("sqlite:/nonexistent-dir/sub/casia.db?mode=rw", &opts).await {
-        Err(StoreError::Backend(_)) => {}
+        Err(StoreError::Backend { .. }) => {}
         other => panic!("expected Backend error, got {other:?}"),
     }
     match SqlStore::connect("sqlite:casia.db?mode=bogus", &opts).await {
-        Err(StoreError::Backend(_)) => {}
+        Err(StoreError::Backend { .. }) => {}
         other => panic!("expected Backend error, got {other:?}"),
     }
     match SqlStore::connect_fresh("sqlite:casia.db").await {
-        Err(StoreError::Backend(msg)) => assert!(msg.contains("memory"), "{msg}"),
+        Err(StoreError::Backend { message: msg, .. }) => assert!(msg.contains("memory"), "{msg}"),
         other => panic!("expected Backend error, got {other:?}"),
+    }
+    // Nothing listens on port 1: an outage, not a bug (HTTP answers 503).
+    let quick = SqlOptions {
+        acquire_timeout: std::time::Duration::from_secs(2),
+        ..SqlOptions::default()
+    };
+    match SqlStore::connect("postgres://postgres@127.0.0.1:1/test", &quick).await {
+        Err(e @ StoreError::Unavailable(_)) => {
+            assert!(casia_core::error::report(&e).contains("refused"), "{e:?}");
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
     }
 }
 
