@@ -3,6 +3,7 @@
 //! `sqlite` and `postgres` the SQL stores ([`store_sql`]), `http` the JSON
 //! router ([`http`]), `mail` the outbox relay over SMTP ([`mail`]).
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub use casia_core::*;
 

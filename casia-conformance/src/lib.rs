@@ -2,6 +2,7 @@
 //! drives [`casia_core::CaseService`] over any store through a
 //! [`runner::StoreFactory`].
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod runner;
 pub mod scenario;

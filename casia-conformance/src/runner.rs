@@ -31,6 +31,12 @@ use crate::scenario::{
 /// touching the runner.
 #[async_trait]
 pub trait StoreFactory: Send + Sync {
+    /// A new, empty store for one scenario.
+    ///
+    /// # Errors
+    ///
+    /// Why the store could not be opened (the scenario is then reported
+    /// broken).
     async fn fresh_store(&self) -> Result<Arc<dyn CaseRepository>, String>;
 }
 
@@ -48,21 +54,28 @@ impl StoreFactory for MemoryStoreFactory {
 /// The verdict on one scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
+    /// Every step held.
     Passed,
     /// 1-based step number and what differed.
     Failed {
+        /// The failing step, 1-based.
         step: usize,
+        /// `expected …, got …`.
         message: String,
     },
     /// The file could not be read or parsed, or the store failed to start.
     Broken {
+        /// Why it could not run.
         message: String,
     },
 }
 
+/// The outcome of one scenario file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioReport {
+    /// The file's path as shown (or the name given to [`run_text`]).
     pub name: String,
+    /// Whether it passed.
     pub verdict: Verdict,
 }
 
@@ -78,6 +91,7 @@ impl ScenarioReport {
         }
     }
 
+    /// Whether the scenario passed.
     pub fn passed(&self) -> bool {
         self.verdict == Verdict::Passed
     }
@@ -86,14 +100,17 @@ impl ScenarioReport {
 /// The totals of a run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
+    /// One report per scenario, in the order run.
     pub reports: Vec<ScenarioReport>,
 }
 
 impl Summary {
+    /// How many scenarios passed.
     pub fn passed(&self) -> usize {
         self.reports.iter().filter(|r| r.passed()).count()
     }
 
+    /// How many failed (or were broken).
     pub fn failed(&self) -> usize {
         self.reports.len() - self.passed()
     }
@@ -103,6 +120,7 @@ impl Summary {
         format!("{} passed, {} failed", self.passed(), self.failed())
     }
 
+    /// Whether the run succeeds (exit 0): at least one scenario, and none failed.
     pub fn all_passed(&self) -> bool {
         self.failed() == 0 && !self.reports.is_empty()
     }
@@ -110,6 +128,10 @@ impl Summary {
 
 /// The scenario files under the given paths (folders: their `*.json`,
 /// sorted), in order.
+///
+/// # Errors
+///
+/// A message naming a path that is neither a file nor a readable folder.
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     for p in paths {
@@ -132,6 +154,11 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 /// Runs every scenario file under `paths`, calling `on_report` as each ends.
+///
+/// # Errors
+///
+/// As [`collect_files`]; a scenario that fails or cannot be read is a
+/// report, not an error.
 pub async fn run_paths(
     paths: &[PathBuf],
     factory: &dyn StoreFactory,
@@ -646,6 +673,11 @@ fn attachments(specs: &Option<Vec<AttachmentSpec>>) -> Result<Vec<NewAttachment>
 }
 
 /// The bytes an attachment spec stands for: exactly one source.
+///
+/// # Errors
+///
+/// A message when none or several sources are given, or the base64 does
+/// not decode.
 pub fn bytes_of(a: &AttachmentSpec) -> Result<Vec<u8>, String> {
     match (&a.content_text, &a.content_base64, &a.synthetic) {
         (Some(t), None, None) => Ok(t.as_bytes().to_vec()),

@@ -17,11 +17,17 @@ use casia_core::ids::{AuthorizationId, ProcessorId, ProvinceCode, UserId};
 /// A parsed scenario.
 #[derive(Debug, Clone)]
 pub struct Scenario {
+    /// The scenario's `name`, printed in the report.
     pub name: String,
+    /// Free text, not checked.
     pub description: Option<String>,
+    /// The scenario's catalog, checked as DOMAIN.md §2 says; `None`: the default catalog.
     pub catalog: Option<Catalog>,
+    /// The scenario's holidays, replacing the default ones entirely; `None`: the default calendar.
     pub calendar: Option<HolidayCalendar>,
+    /// The attachment limits, defaults overridden by the file's `limits`.
     pub limits: AttachmentLimits,
+    /// The steps, at least one, in non-decreasing time order.
     pub steps: Vec<Step>,
 }
 
@@ -31,6 +37,7 @@ pub struct Scenario {
 pub struct ScenarioError {
     /// `file`, `file: catalog`, `file: step 3`, …
     pub location: String,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -38,22 +45,39 @@ pub struct ScenarioError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verb {
+    /// `submit` (alta de caso).
     Submit,
+    /// `get`: search option 1, the case's detail.
     Get,
+    /// `search`: search option 2, over all pages.
     Search,
+    /// `queue`: the processor's work queue.
     Queue,
+    /// `history`: the events the actor can see.
     History,
+    /// `add_documentation`.
     AddDocumentation,
+    /// `cancel`.
     Cancel,
+    /// `assign`.
     Assign,
+    /// `request_information`.
     RequestInformation,
+    /// `escalate`.
     Escalate,
+    /// `transfer`.
     Transfer,
+    /// `reclassify`.
     Reclassify,
+    /// `resolve`.
     Resolve,
+    /// `close_ex_officio`.
     CloseExOfficio,
+    /// `sweep`: the deadline sweep.
     Sweep,
+    /// `survey`.
     Survey,
+    /// `receipt`: the Justificante de Apertura.
     Receipt,
 }
 
@@ -70,121 +94,183 @@ impl Verb {
 /// Which case a step names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaseRef {
+    /// `case`: the `save_as` alias of an earlier `submit`.
     Alias(String),
+    /// `case_number`: a case number given directly, e.g. `2026-00000099`.
     Number(String),
 }
 
+/// One step: at an instant, as an actor, do a verb, expect an outcome.
 #[derive(Debug, Clone)]
 pub struct Step {
+    /// `at`: the instant the service's clock reads during the step (RFC 3339).
     pub at: DateTime<FixedOffset>,
+    /// `as`: who runs the step.
     pub actor: Actor,
+    /// `do`: what the step does.
     pub verb: Verb,
+    /// `case` or `case_number`: the case a one-case verb acts on.
     pub case: Option<CaseRef>,
+    /// `with`: the verb's input.
     pub input: StepInput,
+    /// `save_as` (submit only): the alias later steps name the new case by.
     pub save_as: Option<String>,
+    /// `expect`: what must hold after the step.
     pub expect: Expect,
 }
 
 /// `with`, by verb.
 #[derive(Debug, Clone)]
 pub enum StepInput {
+    /// No input (`get`, `queue`, `history`, `close_ex_officio`, `sweep`, `receipt`).
     None,
+    /// `submit`'s input.
     Submit(SubmitWith),
+    /// `add_documentation`'s input.
     AddDocumentation(AddDocumentationWith),
+    /// `cancel`'s input.
     Cancel(CancelWith),
+    /// `assign`'s input.
     Assign(AssignWith),
+    /// `request_information`'s input.
     RequestInformation(RequestInformationWith),
+    /// `escalate`'s input.
     Escalate(EscalateWith),
+    /// `transfer`'s input.
     Transfer(TransferWith),
+    /// `reclassify`'s input.
     Reclassify(ReclassifyWith),
+    /// `resolve`'s input.
     Resolve(ResolveWith),
+    /// `survey`'s input.
     Survey(SurveyWith),
+    /// `search`'s query.
     Search(SearchWith),
 }
 
+/// `with` of `submit`; an absent key is an empty (or `false`) value, for the core to judge.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitWith {
+    /// `inquiry`, `incident` or `procedure`.
     pub case_type: Option<String>,
+    /// Materia code.
     pub materia: Option<String>,
+    /// Category code.
     pub category: Option<String>,
+    /// Subcategory code.
     pub subcategory: Option<String>,
+    /// Whether the case affects the filing period in progress.
     pub affects_current_period: Option<bool>,
+    /// The title.
     pub title: Option<String>,
+    /// The description.
     pub description: Option<String>,
+    /// Field code → value.
     pub complementary_data: Option<BTreeMap<String, String>>,
+    /// The attachments.
     pub attachments: Option<Vec<AttachmentSpec>>,
 }
 
+/// `with` of `add_documentation`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddDocumentationWith {
+    /// The comment.
     pub comment: Option<String>,
+    /// The attachments.
     pub attachments: Option<Vec<AttachmentSpec>>,
 }
 
+/// `with` of `cancel`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CancelWith {
+    /// The reason.
     pub reason: Option<String>,
 }
 
+/// `with` of `assign`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssignWith {
+    /// The processor to assign; absent: the actor.
     pub processor: Option<String>,
 }
 
+/// `with` of `request_information`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestInformationWith {
+    /// The observation.
     pub observation: Option<String>,
 }
 
+/// `with` of `escalate`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EscalateWith {
+    /// The internal note.
     pub note: Option<String>,
 }
 
+/// `with` of `transfer`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransferWith {
+    /// The target office code.
     pub office: Option<String>,
+    /// The internal note.
     pub note: Option<String>,
 }
 
+/// `with` of `reclassify`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReclassifyWith {
+    /// New materia code.
     pub materia: Option<String>,
+    /// New category code.
     pub category: Option<String>,
+    /// New subcategory code.
     pub subcategory: Option<String>,
 }
 
+/// `with` of `resolve`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveWith {
+    /// The resolution.
     pub resolution: Option<String>,
 }
 
+/// `with` of `survey`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SurveyWith {
     /// Any JSON value: a non-integer is out of range, as a rating of 0 is.
     pub rating: Option<Value>,
+    /// The survey comment.
     pub comment: Option<String>,
 }
 
+/// `with` of `search`; DOMAIN.md §7 decides what an absent key means.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SearchWith {
+    /// `open`, `closed` or `all`.
     pub status: Option<String>,
+    /// First Madrid date, `YYYY-MM-DD`.
     pub from: Option<String>,
+    /// Last Madrid date, `YYYY-MM-DD`.
     pub to: Option<String>,
+    /// A substatus code.
     pub substatus: Option<String>,
+    /// A case type code.
     pub case_type: Option<String>,
+    /// A materia code.
     pub materia: Option<String>,
+    /// The submitting user's id.
     pub created_by: Option<String>,
 }
 
@@ -192,30 +278,48 @@ pub struct SearchWith {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentSpec {
+    /// Document-type code.
     pub document_type: String,
+    /// Attachment title.
     pub title: String,
+    /// File name as a client would send it.
     pub filename: String,
+    /// The bytes as UTF-8 text.
     pub content_text: Option<String>,
+    /// The bytes in standard base64.
     pub content_base64: Option<String>,
+    /// Generated bytes.
     pub synthetic: Option<Synthetic>,
 }
 
+/// The formats a `synthetic` attachment can imitate (CONFORMANCE.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SyntheticFormat {
+    /// `pdf`: starts `%PDF-1.7\n`.
     Pdf,
+    /// `png`: starts with the PNG signature.
     Png,
+    /// `jpeg`: starts `FF D8 FF E0`.
     Jpeg,
+    /// `txt`: lower-case ASCII letters, spaces and line feeds.
     Txt,
+    /// `exe`: starts `MZ`.
     Exe,
+    /// `zip`: starts `PK\x03\x04`, followed by bytes that make no office document.
     Zip,
 }
 
+/// `synthetic`: `size` bytes that begin with `format`'s signature, the rest deterministic from
+/// `seed`.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Synthetic {
+    /// Which signature the bytes begin with.
     pub format: SyntheticFormat,
+    /// How many bytes.
     pub size: usize,
+    /// The filling's seed (default 0): same format, size and seed, same bytes.
     #[serde(default)]
     pub seed: u64,
 }
@@ -225,23 +329,39 @@ pub struct Synthetic {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
+    /// The error code the step must fail with; absent: it must succeed.
     pub error: Option<String>,
+    /// The field the error names (for `missing_*`: one of the codes it names).
     pub field: Option<String>,
+    /// The `attachment_rejected` reason.
     pub reason: Option<String>,
+    /// The case's status after the step.
     pub status: Option<String>,
+    /// The case's substatus after the step.
     pub substatus: Option<String>,
+    /// The case number.
     pub number: Option<String>,
+    /// The deadline `YYYY-MM-DD`; `Some(None)` (JSON `null`): none.
     #[serde(default, deserialize_with = "present")]
     pub deadline: Option<Option<String>>,
+    /// The assignee; `Some(None)` (JSON `null`): none.
     #[serde(default, deserialize_with = "present")]
     pub assignee: Option<Option<String>>,
+    /// The case's office after the step.
     pub office: Option<String>,
+    /// How many attachments the case holds.
     pub attachments: Option<usize>,
+    /// The events the actor can see, in order.
     pub history: Option<Vec<String>>,
+    /// `search`/`queue`: the aliases (or numbers) returned, in order, over all pages.
     pub results: Option<Vec<String>>,
+    /// `search`/`queue`: how many were returned, over all pages.
     pub count: Option<usize>,
+    /// `sweep`: the aliases closed ex officio, any order.
     pub closed: Option<Vec<String>>,
+    /// `sweep`: the aliases reminded, any order.
     pub reminded: Option<Vec<String>>,
+    /// The notification kinds the step emitted, in order.
     pub notifications: Option<Vec<String>>,
 }
 
@@ -329,6 +449,13 @@ impl RawActor {
 
 impl Scenario {
     /// Parses one scenario file's text; `file` names it in errors.
+    ///
+    /// # Errors
+    ///
+    /// [`ScenarioError`] at `file` (not JSON, an unknown key, no step),
+    /// `file: catalog` or `file: calendar` (their load faults), or
+    /// `file: step K` (a malformed step, an unknown error code in `expect`,
+    /// a step earlier than the one before).
     pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         let err = |location: String, message: String| ScenarioError { location, message };
         let raw: RawScenario =

@@ -15,14 +15,19 @@ use crate::error::CasiaError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseType {
+    /// `inquiry` — Consulta: a question.
     Inquiry,
+    /// `incident` — Error/Incidencia: an error met while filing.
     Incident,
+    /// `procedure` — Trámite: a request for a TGSS procedure.
     Procedure,
 }
 
 impl CaseType {
+    /// The three types, in DOMAIN.md §2 order.
     pub const ALL: [CaseType; 3] = [CaseType::Inquiry, CaseType::Incident, CaseType::Procedure];
 
+    /// The wire code: `inquiry`, `incident` or `procedure`.
     pub fn as_str(self) -> &'static str {
         match self {
             CaseType::Inquiry => "inquiry",
@@ -31,10 +36,12 @@ impl CaseType {
         }
     }
 
+    /// Parses a wire code; `None` for anything else.
     pub fn parse(s: &str) -> Option<CaseType> {
         CaseType::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
+    /// The Spanish label: Consulta, Error/Incidencia, Trámite.
     pub fn label_es(self) -> &'static str {
         match self {
             CaseType::Inquiry => "Consulta",
@@ -68,7 +75,9 @@ impl fmt::Display for CaseType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeadlineUnit {
+    /// `calendar` — `d0 + n` calendar days, moved to the next business day if needed (art. 30.5).
     Calendar,
+    /// `business` — the n-th business day after `d0` (art. 30.2).
     Business,
 }
 
@@ -85,53 +94,82 @@ impl DeadlineUnit {
 /// A documentation deadline policy: `days` (1–365) of `unit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DeadlinePolicy {
+    /// How many days, 1–365.
     pub days: u16,
+    /// Whether `days` are calendar or business days.
     pub unit: DeadlineUnit,
 }
 
+/// A document type (tipo de documento) that attachments are classified by, e.g. `identity`, `ta1`,
+/// `other`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentType {
+    /// The code, `[a-z0-9_]{1,40}`, unique in the catalog.
     pub code: String,
+    /// The Spanish label shown to people, e.g. "Documento de identidad".
     pub label: String,
 }
 
+/// A subcategory: the leaf of a classification path, with what a submission under it must carry
+/// (DOMAIN.md §2, §4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subcategory {
+    /// The code, `[a-z0-9_]{1,40}`, unique among its siblings.
     pub code: String,
+    /// The Spanish label.
     pub label: String,
+    /// Groups of complementary-data fields; at least one field of each group must be given at
+    /// submission (`missing_complementary_data`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub required_data: Vec<Vec<FieldCode>>,
+    /// Document-type codes that must be attached at submission (`missing_required_documents`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub required_documents: Vec<String>,
+    /// When set, CASIA does not process this topic: picking it fails with `not_handled_by_casia`
+    /// and this message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_handled: Option<String>,
 }
 
+/// A category of a materia.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Category {
+    /// The code, `[a-z0-9_]{1,40}`, unique among its siblings.
     pub code: String,
+    /// The Spanish label.
     pub label: String,
+    /// At least one subcategory.
     pub subcategories: Vec<Subcategory>,
 }
 
+/// A materia (subject area) of a case type, e.g. `afiliacion`, `cotizacion`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Materia {
+    /// The code, `[a-z0-9_]{1,40}`, unique among its siblings.
     pub code: String,
+    /// The Spanish label.
     pub label: String,
+    /// At least one category.
     pub categories: Vec<Category>,
 }
 
+/// One case type of the catalog, with its deadline policy and materias.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseTypeEntry {
+    /// Which case type; each appears at most once.
     pub code: CaseType,
+    /// The documentation deadline policy; the type's default when the file omits it (DOMAIN.md §2).
     pub deadline: DeadlinePolicy,
+    /// The type's materias.
     pub materias: Vec<Materia>,
 }
 
 /// A loaded, checked catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Catalog {
+    /// The document types attachments may be classified as.
     pub document_types: Vec<DocumentType>,
+    /// The case types offered; a catalog may omit a type.
     pub case_types: Vec<CaseTypeEntry>,
 }
 
@@ -140,16 +178,22 @@ pub struct Catalog {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {message}")]
 pub struct CatalogFault {
+    /// The JSON path of the fault, e.g. `$.case_types[0].code`.
     pub path: String,
+    /// What is wrong there.
     pub message: String,
 }
 
 /// A classification path resolved against the catalog.
 #[derive(Debug, Clone, Copy)]
 pub struct Classified<'c> {
+    /// The case type's entry.
     pub case_type: &'c CaseTypeEntry,
+    /// The materia.
     pub materia: &'c Materia,
+    /// The category.
     pub category: &'c Category,
+    /// The subcategory (never a `not_handled` one).
     pub subcategory: &'c Subcategory,
 }
 
@@ -166,11 +210,55 @@ impl Catalog {
     }
 
     /// Loads and checks a catalog; the error names the first fault's path.
+    ///
+    /// # Errors
+    ///
+    /// A [`CatalogFault`] at `$` when the text is not JSON, else the first
+    /// rule of DOMAIN.md §2 broken, at its JSON path (bad or duplicate code,
+    /// empty label, unknown field or document-type code, empty level,
+    /// `days` outside 1–365, …).
+    ///
+    /// # Examples
+    ///
+    /// ```rust
+    /// use casia_core::catalog::{Catalog, DeadlineUnit};
+    /// use casia_core::CaseType;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let catalog = Catalog::from_json(r#"{
+    ///   "document_types": [{"code": "identity", "label": "Documento de identidad"}],
+    ///   "case_types": [{
+    ///     "code": "procedure",
+    ///     "materias": [{"code": "afiliacion", "label": "Afiliación",
+    ///       "categories": [{"code": "altas", "label": "Altas",
+    ///         "subcategories": [{"code": "nss", "label": "Solicitud de NSS",
+    ///           "required_data": [["naf", "nif"]],
+    ///           "required_documents": ["identity"]}]}]}]
+    ///   }]
+    /// }"#)?;
+    /// // No `deadline` given: a procedure defaults to 10 business days.
+    /// let policy = catalog.deadline_policy(CaseType::Procedure);
+    /// assert_eq!((policy.days, policy.unit), (10, DeadlineUnit::Business));
+    ///
+    /// // A code with an upper-case letter is a fault at its JSON path.
+    /// let fault = Catalog::from_json(
+    ///     r#"{"document_types": [{"code": "DNI", "label": "DNI"}], "case_types": []}"#,
+    /// )
+    /// .expect_err("upper-case code");
+    /// assert_eq!(fault.path, "$.document_types[0].code");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_json(json: &str) -> Result<Catalog, CatalogFault> {
         Catalog::check_json(json).map_err(|mut faults| faults.swap_remove(0))
     }
 
     /// Loads and checks a catalog, reporting every fault found.
+    ///
+    /// # Errors
+    ///
+    /// Every [`CatalogFault`] found, in document order (one at `$` when the
+    /// text is not JSON).
     pub fn check_json(json: &str) -> Result<Catalog, Vec<CatalogFault>> {
         let value: Value = serde_json::from_str(json).map_err(|e| {
             vec![CatalogFault {
@@ -182,6 +270,10 @@ impl Catalog {
     }
 
     /// Checks an already parsed JSON value (e.g. a scenario's `catalog`).
+    ///
+    /// # Errors
+    ///
+    /// Every [`CatalogFault`] found, in document order.
     pub fn from_value(value: &Value) -> Result<Catalog, Vec<CatalogFault>> {
         let mut loader = Loader { faults: Vec::new() };
         let catalog = loader.catalog(value);
@@ -242,10 +334,12 @@ impl Catalog {
         lines
     }
 
+    /// The entry of a case type; `None` when the catalog omits it.
     pub fn case_type(&self, t: CaseType) -> Option<&CaseTypeEntry> {
         self.case_types.iter().find(|e| e.code == t)
     }
 
+    /// The document type with this code, if the catalog has it.
     pub fn document_type(&self, code: &str) -> Option<&DocumentType> {
         self.document_types.iter().find(|d| d.code == code)
     }
@@ -260,6 +354,41 @@ impl Catalog {
     /// Resolves a path; a missing level is `invalid_classification` naming
     /// that level, a `not_handled` subcategory is `not_handled_by_casia`
     /// with its message (DOMAIN.md §2).
+    ///
+    /// # Errors
+    ///
+    /// - [`CasiaError::InvalidClassification`] naming `case_type` (unknown
+    ///   code, or a type the catalog omits), `materia`, `category` or
+    ///   `subcategory`: the first level not found;
+    /// - [`CasiaError::NotHandledByCasia`] carrying the subcategory's
+    ///   `not_handled` message.
+    ///
+    /// # Examples
+    ///
+    /// ```rust
+    /// use casia_core::{Catalog, CasiaError};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let catalog = Catalog::default_catalog();
+    /// let path = catalog.classify("procedure", "afiliacion", "altas", "nss")?;
+    /// assert_eq!(path.subcategory.required_documents, ["ta1", "identity"]);
+    ///
+    /// let err = catalog
+    ///     .classify("procedure", "afiliacion", "altas", "no_such")
+    ///     .expect_err("unknown subcategory");
+    /// assert!(matches!(
+    ///     err,
+    ///     CasiaError::InvalidClassification { ref field } if field == "subcategory"
+    /// ));
+    ///
+    /// // Aplazamientos are a known topic that CASIA does not process.
+    /// let err = catalog
+    ///     .classify("procedure", "cotizacion", "aplazamientos", "solicitud")
+    ///     .expect_err("not handled");
+    /// assert!(matches!(err, CasiaError::NotHandledByCasia { .. }));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn classify(
         &self,
         case_type: &str,

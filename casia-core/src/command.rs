@@ -20,38 +20,71 @@ use crate::text::{Comment, Note, Observation, Reason, Resolution, SurveyComment}
 /// orders).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
+    /// `add_documentation` (user of the case's authorization, any open substatus): adds attachments
+    /// and/or a comment; answers an information request.
     AddDocumentation {
+        /// Optional comment, 1–4000 characters after trimming (public).
         comment: Option<String>,
+        /// Files to attach, checked as DOMAIN.md §6 orders; at least one of these or a comment.
         attachments: Vec<NewAttachment>,
     },
+    /// `cancel` (user of the case's authorization, any open substatus) → `cancelled` (Anulado).
     Cancel {
+        /// Optional reason, at most 1000 characters after trimming.
         reason: Option<String>,
     },
+    /// `assign` (processor of the case's office; from `submitted`, `assigned`, `escalated`,
+    /// `transferred`) → `assigned`.
     Assign {
         /// Target processor; `None` → the actor.
         processor: Option<String>,
     },
+    /// `request_information` (the assigned processor; from `assigned`) → `information_requested`;
+    /// sets the deadline.
     RequestInformation {
+        /// What is asked for, 1–4000 characters after trimming; public and sent in the
+        /// notification.
         observation: String,
     },
+    /// `escalate` (the assigned processor; from `assigned`) → `escalated`; the assignee stays.
     Escalate {
+        /// Internal note, 1–4000 characters after trimming; users never see it.
         note: String,
     },
+    /// `transfer` (processor of the case's office; from `submitted`, `assigned`, `escalated`) →
+    /// `transferred`; clears the assignee.
     Transfer {
+        /// Target office, a two-digit province code other than the current one.
         office: String,
+        /// Optional internal note, at most 4000 characters after trimming.
         note: Option<String>,
     },
+    /// `reclassify` (processor of the case's office, any open substatus): new
+    /// materia/category/subcategory of the same case type; required data and documents are not
+    /// demanded.
     Reclassify {
+        /// New materia code.
         materia: String,
+        /// New category code.
         category: String,
+        /// New subcategory code; must exist and be handled.
         subcategory: String,
     },
+    /// `resolve` (the assigned processor; from `assigned`, `information_requested`) → `resolved`
+    /// (Resuelto).
     Resolve {
+        /// The answer, 1–8000 characters after trimming; public.
         resolution: String,
     },
+    /// `close_ex_officio` (system; from an overdue `information_requested`) → `closed_ex_officio`
+    /// (De oficio).
     CloseExOfficio,
+    /// `survey` (user of the case's authorization; `resolved` only, within 30 Madrid days of the
+    /// resolution).
     Survey {
+        /// Rating 1–5; anything else is `invalid_field` naming `rating`.
         rating: i64,
+        /// Optional comment, at most 1000 characters after trimming.
         comment: Option<String>,
     },
 }
@@ -59,15 +92,25 @@ pub enum Command {
 /// The command names of §5, for the transition table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CommandKind {
+    /// `add_documentation`.
     AddDocumentation,
+    /// `cancel`.
     Cancel,
+    /// `assign`.
     Assign,
+    /// `request_information`.
     RequestInformation,
+    /// `escalate`.
     Escalate,
+    /// `transfer`.
     Transfer,
+    /// `reclassify`.
     Reclassify,
+    /// `resolve`.
     Resolve,
+    /// `close_ex_officio`.
     CloseExOfficio,
+    /// `survey`.
     Survey,
 }
 
@@ -154,7 +197,9 @@ pub enum Destination {
     /// add_documentation: the same substate, but `information_requested` →
     /// `assigned`.
     SameOrAssignedAfterRequest,
+    /// This open substatus.
     Open(OpenSubstatus),
+    /// This closed substatus.
     Closed(ClosedSubstatus),
 }
 
@@ -179,14 +224,21 @@ pub enum DeadlineEffect {
 /// notification (§5 "Notifications per command") and the deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transition {
+    /// The command of the row.
     pub command: CommandKind,
+    /// Who may run it (else `forbidden`).
     pub who: Who,
+    /// The substates it starts from (else `transition_not_allowed`).
     pub from: Origin,
+    /// Where it leaves the case.
     pub to: Destination,
+    /// The history event it appends.
     pub event: HistoryEvent,
     /// Escalation and transfer notes are internal; everything else public.
     pub visibility: Visibility,
+    /// The notification it emits, if any (DOMAIN.md §5 "Notifications per command").
     pub notification: Option<NotificationKind>,
+    /// What it does to the documentation deadline.
     pub deadline: DeadlineEffect,
 }
 
@@ -312,6 +364,30 @@ const _: () = {
 };
 
 /// The row of the table for a command.
+///
+/// # Examples
+///
+/// ```rust
+/// use casia_core::command::{CommandKind, DeadlineEffect, Who, transition};
+/// use casia_core::status::{CaseState, ClosedSubstatus, OpenSubstatus};
+/// use casia_core::NotificationKind;
+///
+/// let row = transition(CommandKind::RequestInformation);
+/// assert_eq!(row.who, Who::AssignedProcessor);
+/// assert!(row.from.admits(CaseState::Open(OpenSubstatus::Assigned)));
+/// assert!(!row.from.admits(CaseState::Open(OpenSubstatus::Submitted)));
+/// assert_eq!(
+///     row.to.after(CaseState::Open(OpenSubstatus::Assigned)),
+///     CaseState::Open(OpenSubstatus::InformationRequested)
+/// );
+/// assert_eq!(row.notification, Some(NotificationKind::InformationRequested));
+/// assert_eq!(row.deadline, DeadlineEffect::Set);
+///
+/// // A survey is the one command a closed (resolved) case accepts.
+/// let survey = transition(CommandKind::Survey);
+/// assert!(survey.from.admits(CaseState::Closed(ClosedSubstatus::Resolved)));
+/// assert!(!survey.from.admits(CaseState::Closed(ClosedSubstatus::Cancelled)));
+/// ```
 pub fn transition(kind: CommandKind) -> &'static Transition {
     &TRANSITIONS[kind as usize]
 }
@@ -362,22 +438,26 @@ impl Destination {
 /// write with it, all or nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
+    /// The case after the command, with its new version.
     pub case: Case,
     /// The version the change was decided on (the store checks it).
     pub expected_version: u64,
     /// How many entries at the end of `case.history` are new.
     pub new_history: usize,
+    /// Attachments to write with the case, bytes included.
     pub new_attachments: Vec<AcceptedAttachment>,
+    /// Notifications to write to the outbox in the same transaction (DOMAIN.md §9).
     pub notifications: Vec<Notification>,
 }
 
 /// Runs the checks of §5 in order — `not_found` → `forbidden` →
 /// `case_closed` → `transition_not_allowed` → input validation (the survey
 /// rule for `survey`) — and computes the change: the command's own input
-/// ([`apply_input`]), then the row's effects (state, deadline, history
+/// (`apply_input`), then the row's effects (state, deadline, history
 /// entry, notification).
 ///
 /// # Errors
+///
 /// The first check that fails, with its DOMAIN.md code: `not_found`,
 /// `forbidden`, `case_closed`, `transition_not_allowed`, the survey codes,
 /// `deadline_not_reached` (close_ex_officio), or a validation code of the

@@ -23,8 +23,26 @@ impl ContactAddress {
     /// Parses an address as given by an operator or an API client.
     ///
     /// # Errors
+    ///
     /// `invalid_field` naming `email` when it is empty, too long, or not a
     /// bare `local@domain` mailbox.
+    ///
+    /// # Examples
+    ///
+    /// ```rust
+    /// use casia_core::contact::ContactAddress;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let address = ContactAddress::parse("  gestoria@example.es ")?;
+    /// assert_eq!(address.as_str(), "gestoria@example.es");
+    ///
+    /// // A display name is not an address.
+    /// let err = ContactAddress::parse("Gestoría <gestoria@example.es>")
+    ///     .expect_err("a display name is not an address");
+    /// assert_eq!(err.field(), Some("email"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn parse(raw: &str) -> Result<ContactAddress, CasiaError> {
         let text = raw.trim();
         let invalid = || CasiaError::invalid_field("email");

@@ -15,8 +15,42 @@ use crate::ids::ProvinceCode;
 
 /// The deadline date for a request made on Madrid date `d0`.
 ///
-/// - business: the n-th business day after `d0`, counting from the day after;
-/// - calendar: `d0 + n`, moved forward to the next business day if needed.
+/// - business: the n-th business day after `d0`, counting from the day after
+///   (Ley 39/2015 art. 30.2–30.3);
+/// - calendar: `d0 + n`, moved forward to the next business day if needed
+///   (art. 30.5).
+///
+/// `days` says which dates are business days: a case's
+/// [`CaseCalendar`] in the service, or a plain `BTreeSet<NaiveDate>` of
+/// holidays besides weekends. Near the end of chrono's date range the count
+/// stops at the last representable date instead of overflowing.
+///
+/// # Examples
+///
+/// Ten business days from Thursday 17 December 2026, with Christmas and New
+/// Year's Day as holidays:
+///
+/// ```rust
+/// use std::collections::BTreeSet;
+///
+/// use casia_core::catalog::{DeadlinePolicy, DeadlineUnit};
+/// use casia_core::deadline::deadline_date;
+/// use chrono::NaiveDate;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d");
+/// let holidays: BTreeSet<NaiveDate> =
+///     [day("2026-12-25")?, day("2027-01-01")?, day("2027-01-06")?].into();
+///
+/// let business = DeadlinePolicy { days: 10, unit: DeadlineUnit::Business };
+/// assert_eq!(deadline_date(day("2026-12-17")?, business, &holidays), day("2027-01-04")?);
+///
+/// // 20 calendar days land on 6 January, a holiday: the deadline moves to the 7th.
+/// let calendar = DeadlinePolicy { days: 20, unit: DeadlineUnit::Calendar };
+/// assert_eq!(deadline_date(day("2026-12-17")?, calendar, &holidays), day("2027-01-07")?);
+/// # Ok(())
+/// # }
+/// ```
 pub fn deadline_date(d0: NaiveDate, policy: DeadlinePolicy, days: &impl BusinessDays) -> NaiveDate {
     match policy.unit {
         DeadlineUnit::Business => {
@@ -56,6 +90,7 @@ pub fn deadline_date(d0: NaiveDate, policy: DeadlinePolicy, days: &impl Business
 pub struct DeadlineExplanation {
     /// The Madrid date of the request.
     pub from: NaiveDate,
+    /// The deadline policy applied.
     pub policy: DeadlinePolicy,
     /// As [`deadline_date`] computes it.
     pub deadline: NaiveDate,
@@ -71,7 +106,9 @@ pub struct DeadlineExplanation {
 /// One non-business day and every reason it is one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SkippedDay {
+    /// The non-business date.
     pub date: NaiveDate,
+    /// Every reason it is not a business day (weekend, national, regional, local, unmovable).
     pub reasons: Vec<NonBusinessReason>,
 }
 
@@ -80,9 +117,13 @@ pub struct SkippedDay {
 /// authorization of `province` and a case at `office`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeadlineQuery {
+    /// The Madrid date of the request (`d0`).
     pub from: NaiveDate,
+    /// The days and unit to count.
     pub policy: DeadlinePolicy,
+    /// The authorization's province (its community's holidays count).
     pub province: ProvinceCode,
+    /// The case's office (its community's and its city's holidays count).
     pub office: ProvinceCode,
 }
 
@@ -93,6 +134,7 @@ impl DeadlineQuery {
     /// `01`–`52`.
     ///
     /// # Errors
+    ///
     /// `invalid_query` naming the first parameter that does not parse, in
     /// the order above.
     pub fn parse(

@@ -8,23 +8,42 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
+    /// `not_found` — no such case, or not visible to the actor (never `forbidden`, DOMAIN.md §1).
     NotFound,
+    /// `forbidden` — the actor's role may not run the command, or it is not the assigned processor.
     Forbidden,
+    /// `case_closed` — the case is closed (terminal, DOMAIN.md §3).
     CaseClosed,
+    /// `transition_not_allowed` — the case is open but not in a substatus the command starts from.
     TransitionNotAllowed,
+    /// `invalid_field` — a free-text or other input out of range; names the field.
     InvalidField,
+    /// `invalid_classification` — the classification path is not in the catalog.
     InvalidClassification,
+    /// `not_handled_by_casia` — a `not_handled` subcategory; carries its message.
     NotHandledByCasia,
+    /// `invalid_complementary_data` — an unknown field code or an invalid value; names the field.
     InvalidComplementaryData,
+    /// `missing_complementary_data` — a `required_data` group with no field given; names the
+    /// group's codes.
     MissingComplementaryData,
+    /// `missing_required_documents` — required document types not attached; names them.
     MissingRequiredDocuments,
+    /// `attachment_rejected` — an attachment was refused, with a [`RejectionReason`].
     AttachmentRejected,
+    /// `duplicate_attachment` — the same bytes (SHA-256) twice on one case.
     DuplicateAttachment,
+    /// `invalid_query` — a search or calendar query parameter is invalid; names it.
     InvalidQuery,
+    /// `deadline_not_reached` — `close_ex_officio` on a case that is not yet overdue.
     DeadlineNotReached,
+    /// `survey_not_allowed` — a survey on a case that is not `resolved`.
     SurveyNotAllowed,
+    /// `survey_already_submitted` — the case already has a survey.
     SurveyAlreadySubmitted,
+    /// `survey_window_closed` — more than 30 Madrid days since the resolution.
     SurveyWindowClosed,
+    /// `version_conflict` — a write based on a stale version (DOMAIN.md §10).
     VersionConflict,
 }
 
@@ -86,12 +105,19 @@ impl std::fmt::Display for ErrorCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectionReason {
+    /// `unknown_document_type` — the document type is not in the catalog.
     UnknownDocumentType,
+    /// `invalid_title` — the title is not 1–100 characters after trimming.
     InvalidTitle,
+    /// `empty` — the file has no bytes.
     Empty,
+    /// `too_large` — the file is over the per-file limit (10 MiB by default).
     TooLarge,
+    /// `unsupported_format` — the content is not one of the accepted formats.
     UnsupportedFormat,
+    /// `too_many` — the case would hold more than the attachment count limit (20 by default).
     TooMany,
+    /// `total_too_large` — the case's attachments would exceed the total limit (50 MiB by default).
     TotalTooLarge,
 }
 
@@ -115,44 +141,90 @@ impl RejectionReason {
 /// `field`").
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CasiaError {
+    /// `not_found` — no such case, or not visible to the actor.
     #[error("not found")]
     NotFound,
+    /// `forbidden` — the actor may not run this command on this case.
     #[error("forbidden: the actor may not run this command on this case")]
     Forbidden,
+    /// `case_closed` — the case is closed.
     #[error("the case is closed")]
     CaseClosed,
+    /// `transition_not_allowed` — not allowed from the case's substatus.
     #[error("the command is not allowed from the case's substatus")]
     TransitionNotAllowed,
+    /// `invalid_field` naming `field` (e.g. `title`, `comment`, `office`, `rating`).
     #[error("invalid field `{field}`")]
-    InvalidField { field: String },
+    InvalidField {
+        /// The field, e.g. `title`, `description`, `comment`, `office`.
+        field: String,
+    },
+    /// `invalid_classification` naming the first missing level: `case_type`, `materia`, `category`
+    /// or `subcategory`.
     #[error("invalid classification")]
-    InvalidClassification { field: String },
+    InvalidClassification {
+        /// The first level not found: `case_type`, `materia`, `category` or `subcategory`.
+        field: String,
+    },
+    /// `not_handled_by_casia` with the subcategory's message for the user.
     #[error("not handled by CASIA: {message}")]
-    NotHandledByCasia { message: String },
+    NotHandledByCasia {
+        /// The catalog's message for whoever picked the subcategory.
+        message: String,
+    },
+    /// `invalid_complementary_data` naming the field code.
     #[error("invalid complementary data `{field}`")]
-    InvalidComplementaryData { field: String },
+    InvalidComplementaryData {
+        /// The complementary-data field code, e.g. `nif`.
+        field: String,
+    },
+    /// `missing_complementary_data` naming the codes of the first unmet `required_data` group.
     #[error("missing complementary data: one of {fields:?}")]
-    MissingComplementaryData { fields: Vec<String> },
+    MissingComplementaryData {
+        /// The codes of the unmet group, in catalog order.
+        fields: Vec<String>,
+    },
+    /// `missing_required_documents` naming the missing document-type codes.
     #[error("missing required documents: {fields:?}")]
-    MissingRequiredDocuments { fields: Vec<String> },
+    MissingRequiredDocuments {
+        /// The missing document-type codes.
+        fields: Vec<String>,
+    },
+    /// `attachment_rejected` with its `reason`.
     #[error("attachment {index} rejected: {}", reason.as_str())]
     AttachmentRejected {
+        /// Which check failed (DOMAIN.md §6 order).
         reason: RejectionReason,
         /// Position of the attachment in the command's list (0-based).
         index: usize,
     },
+    /// `duplicate_attachment`: the same SHA-256 as an attachment already on the case or earlier in
+    /// the command.
     #[error("attachment {index} duplicates one already on the case")]
-    DuplicateAttachment { index: usize },
+    DuplicateAttachment {
+        /// Position of the duplicate in the command's list (0-based).
+        index: usize,
+    },
+    /// `invalid_query` naming the parameter (`status`, `from`, `to`, `substatus`, `limit`,
+    /// `cursor`, `days`, …).
     #[error("invalid query: {field}")]
-    InvalidQuery { field: String },
+    InvalidQuery {
+        /// The offending parameter.
+        field: String,
+    },
+    /// `deadline_not_reached` — the case is not overdue yet.
     #[error("the documentation deadline has not passed yet")]
     DeadlineNotReached,
+    /// `survey_not_allowed` — the case is not `resolved`.
     #[error("a survey can only be recorded on a resolved case")]
     SurveyNotAllowed,
+    /// `survey_already_submitted`.
     #[error("a survey was already recorded")]
     SurveyAlreadySubmitted,
+    /// `survey_window_closed` — past the resolution's Madrid date + 30 days.
     #[error("the survey window has closed")]
     SurveyWindowClosed,
+    /// `version_conflict` — the case changed since it was read.
     #[error("the case changed since it was read (version conflict)")]
     VersionConflict,
 }
@@ -258,7 +330,12 @@ pub enum StoreError {
     VersionConflict,
     /// A stored row the code cannot understand, naming the case.
     #[error("corrupt record for case {case}: {detail}")]
-    Corrupt { case: String, detail: String },
+    Corrupt {
+        /// The case number.
+        case: String,
+        /// What could not be understood.
+        detail: String,
+    },
     /// The store cannot be reached now — connection refused, unknown host,
     /// authentication, the pool exhausted, a database not accepting
     /// connections. Nothing was written; a later retry may succeed (HTTP
@@ -269,7 +346,9 @@ pub enum StoreError {
     /// done, `source` (when there is one) why it failed.
     #[error("store backend failure: {message}")]
     Backend {
+        /// What was being done, e.g. `insert case 2026-00000001`.
         message: String,
+        /// Why it failed, when known.
         #[source]
         source: Option<BoxError>,
     },
@@ -329,8 +408,11 @@ mod tests {
 /// What the service returns: a rule's verdict or a store failure.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
+    /// A rule of DOMAIN.md said no; carries the stable code (a store's version conflict arrives
+    /// here as `version_conflict`).
     #[error(transparent)]
     Rule(#[from] CasiaError),
+    /// The store failed (anything but a version conflict).
     #[error(transparent)]
     Store(StoreError),
 }

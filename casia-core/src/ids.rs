@@ -11,7 +11,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {what}: {input:?}")]
 pub struct ParseIdError {
+    /// What was being parsed, e.g. `"case number"` or `"province code"`.
     pub what: &'static str,
+    /// The rejected input, as given.
     pub input: String,
 }
 
@@ -29,6 +31,11 @@ macro_rules! opaque_id {
 
         impl $name {
             /// Parses 1–64 characters of `[A-Za-z0-9._-]` (DOMAIN.md §1).
+            ///
+            /// # Errors
+            ///
+            /// [`ParseIdError`] when the input is empty, longer than 64
+            /// bytes or has a character outside that alphabet.
             pub fn parse(s: &str) -> Result<Self, ParseIdError> {
                 if is_opaque_id(s) {
                     Ok(Self(s.to_owned()))
@@ -36,6 +43,7 @@ macro_rules! opaque_id {
                     Err(ParseIdError { what: $what, input: s.to_owned() })
                 }
             }
+            /// The id as given.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -89,28 +97,48 @@ opaque_id!(
 /// holidays count for a case (DOMAIN.md §5, Ley 39/2015 art. 30.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Community {
+    /// `ES-AN` — Andalucía.
     Andalucia,
+    /// `ES-AR` — Aragón.
     Aragon,
+    /// `ES-AS` — Principado de Asturias.
     Asturias,
+    /// `ES-IB` — Illes Balears.
     Baleares,
+    /// `ES-CN` — Canarias.
     Canarias,
+    /// `ES-CB` — Cantabria.
     Cantabria,
+    /// `ES-CM` — Castilla-La Mancha.
     CastillaLaMancha,
+    /// `ES-CL` — Castilla y León.
     CastillaYLeon,
+    /// `ES-CT` — Cataluña.
     Cataluna,
+    /// `ES-CE` — Ceuta (autonomous city; its local days are in its community list).
     Ceuta,
+    /// `ES-EX` — Extremadura.
     Extremadura,
+    /// `ES-GA` — Galicia.
     Galicia,
+    /// `ES-RI` — La Rioja.
     LaRioja,
+    /// `ES-MD` — Comunidad de Madrid.
     Madrid,
+    /// `ES-ML` — Melilla (autonomous city; its local days are in its community list).
     Melilla,
+    /// `ES-MC` — Región de Murcia.
     Murcia,
+    /// `ES-NC` — Comunidad Foral de Navarra.
     Navarra,
+    /// `ES-PV` — País Vasco.
     PaisVasco,
+    /// `ES-VC` — Comunitat Valenciana.
     ComunitatValenciana,
 }
 
 impl Community {
+    /// The 17 communities and the two autonomous cities, in declaration order.
     pub const ALL: [Community; 19] = [
         Community::Andalucia,
         Community::Aragon,
@@ -272,6 +300,10 @@ pub type OfficeCode = ProvinceCode;
 
 impl ProvinceCode {
     /// Parses exactly two digits `01`–`52`.
+    ///
+    /// # Errors
+    ///
+    /// [`ParseIdError`] for anything else (`"1"`, `"00"`, `"53"`, `"028"`).
     pub fn parse(s: &str) -> Result<Self, ParseIdError> {
         let b = s.as_bytes();
         let err = || ParseIdError {
@@ -289,6 +321,7 @@ impl ProvinceCode {
         }
     }
 
+    /// The code as a number, 1–52.
     pub fn number(self) -> u8 {
         self.0
     }
@@ -353,6 +386,11 @@ impl CaseNumber {
     }
 
     /// Parses `YYYY-NNNNNNNN` exactly.
+    ///
+    /// # Errors
+    ///
+    /// [`ParseIdError`] when the shape is not four digits, `-`, eight
+    /// digits, the year is below 1000 or the sequence is 0.
     pub fn parse(s: &str) -> Result<Self, ParseIdError> {
         let err = || ParseIdError {
             what: "case number",
@@ -372,10 +410,12 @@ impl CaseNumber {
         CaseNumber::new(year as i32, seq).ok_or_else(err)
     }
 
+    /// The year of submission (Europe/Madrid), four digits.
     pub fn year(self) -> i32 {
         i32::from(self.year)
     }
 
+    /// The per-year sequence, 1–99 999 999.
     pub fn sequence(self) -> u32 {
         self.sequence
     }

@@ -11,6 +11,7 @@
 //! receipt → [`receipt`]; notifications → [`notification`]; concurrency and
 //! the sweep → [`service`]; error codes → [`error`].
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod actor;
 pub mod attachment;

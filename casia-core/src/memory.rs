@@ -46,6 +46,7 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
+    /// An empty store: no cases, every year's numbering at 1.
     pub fn new() -> MemoryStore {
         MemoryStore::default()
     }
@@ -64,6 +65,7 @@ impl MemoryStore {
         self.lock().cases.len()
     }
 
+    /// Whether the store holds no case.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

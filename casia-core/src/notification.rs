@@ -8,17 +8,28 @@ use serde::{Deserialize, Serialize};
 use crate::case::Case;
 use crate::ids::{AuthorizationId, CaseNumber};
 
+/// What a notification tells the autorizado (DOMAIN.md §9); one per notifying command or sweep
+/// event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationKind {
+    /// `case_submitted` — a case was filed (alta de caso).
     CaseSubmitted,
+    /// `information_requested` — the processor asks for information; carries the deadline and
+    /// observation.
     InformationRequested,
+    /// `deadline_approaching` — the sweep's one reminder, from the last business day before the
+    /// deadline.
     DeadlineApproaching,
+    /// `case_resolved` — the case was resolved; carries the resolution.
     CaseResolved,
+    /// `case_closed_ex_officio` — the case was closed because the deadline passed; carries the
+    /// missed deadline.
     CaseClosedExOfficio,
 }
 
 impl NotificationKind {
+    /// Every kind, in DOMAIN.md §9 order.
     pub const ALL: [NotificationKind; 5] = [
         NotificationKind::CaseSubmitted,
         NotificationKind::InformationRequested,
@@ -27,6 +38,7 @@ impl NotificationKind {
         NotificationKind::CaseClosedExOfficio,
     ];
 
+    /// The wire code, e.g. `case_submitted`.
     pub fn as_str(self) -> &'static str {
         match self {
             NotificationKind::CaseSubmitted => "case_submitted",
@@ -37,6 +49,7 @@ impl NotificationKind {
         }
     }
 
+    /// Parses a wire code; `None` for an unknown one.
     pub fn parse(s: &str) -> Option<NotificationKind> {
         NotificationKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
@@ -46,11 +59,16 @@ impl NotificationKind {
 /// happened and the details the message needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notification {
+    /// What happened.
     pub kind: NotificationKind,
+    /// The case it is about.
     pub case_number: CaseNumber,
+    /// Whose contact address receives it.
     pub authorization: AuthorizationId,
+    /// When the change that caused it happened (UTC instant).
     pub at: DateTime<Utc>,
-    /// The documentation deadline (information requests and reminders).
+    /// The documentation deadline (information requests, reminders and
+    /// ex-officio closures).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<NaiveDate>,
     /// The public observation or resolution text.

@@ -19,18 +19,23 @@ use crate::notification::Notification;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
+    /// `pending` — waiting to be claimed and sent (held ones too).
     Pending,
+    /// `delivered` — sent; final.
     Delivered,
+    /// `dead` — given up after the relay's last attempt; an operator may retry it.
     Dead,
 }
 
 impl DeliveryState {
+    /// Every state.
     pub const ALL: [DeliveryState; 3] = [
         DeliveryState::Pending,
         DeliveryState::Delivered,
         DeliveryState::Dead,
     ];
 
+    /// The wire (and SQL) code: `pending`, `delivered` or `dead`.
     pub fn as_str(self) -> &'static str {
         match self {
             DeliveryState::Pending => "pending",
@@ -39,6 +44,7 @@ impl DeliveryState {
         }
     }
 
+    /// Parses a wire code; `None` for an unknown one.
     pub fn parse(s: &str) -> Option<DeliveryState> {
         DeliveryState::ALL.into_iter().find(|d| d.as_str() == s)
     }
@@ -49,7 +55,9 @@ impl DeliveryState {
 pub struct OutboxMessage {
     /// Increases in emission order.
     pub id: u64,
+    /// The notification to deliver.
     pub notification: Notification,
+    /// Where its delivery stands.
     pub state: DeliveryState,
     /// Delivery attempts started since it was written or last retried: a
     /// claim counts one, so a relay that dies mid-send still uses one up.
@@ -62,6 +70,7 @@ pub struct OutboxMessage {
     pub last_error: Option<String>,
     /// The address the last attempt was sent to.
     pub recipient: Option<String>,
+    /// When it was delivered (UTC instant).
     pub delivered_at: Option<DateTime<Utc>>,
 }
 
@@ -154,6 +163,7 @@ impl OutboxMessage {
 pub struct DeliveryFailure {
     /// The address it was sent to (`None` when there was none to send to).
     pub recipient: Option<String>,
+    /// Why it failed, for the operator (kept as `last_error`).
     pub error: String,
     /// When to try again; `None`: never (the message is dead).
     pub retry_at: Option<DateTime<Utc>>,

@@ -21,6 +21,8 @@ use crate::submission::{CaseDraft, NewCase};
 /// (DOMAIN.md §10).
 #[async_trait]
 pub trait CaseRepository: Send + Sync {
+    /// The case with this number, whoever may see it (visibility is the service's concern); `None`
+    /// when there is none.
     async fn get(&self, number: CaseNumber) -> Result<Option<Case>, StoreError>;
 
     /// Assigns the next number of `draft.year()` — gap-free per year, also
@@ -83,12 +85,14 @@ pub trait CaseRepository: Send + Sync {
 /// tables (object storage, files).
 #[async_trait]
 pub trait AttachmentContentStore: Send + Sync {
+    /// Stores the bytes of attachment `attachment` (its 1-based id) of case `number`.
     async fn put(
         &self,
         number: CaseNumber,
         attachment: u32,
         content: Arc<[u8]>,
     ) -> Result<(), StoreError>;
+    /// The bytes of one attachment; `None` when none were stored under that key.
     async fn get(
         &self,
         number: CaseNumber,
@@ -98,6 +102,7 @@ pub trait AttachmentContentStore: Send + Sync {
 
 /// The time every rule reads: one instant per command.
 pub trait Clock: Send + Sync {
+    /// The current instant (UTC).
     fn now(&self) -> DateTime<Utc>;
 }
 
@@ -105,7 +110,10 @@ pub trait Clock: Send + Sync {
 /// registered address), for notifications (DOMAIN.md §9).
 #[async_trait]
 pub trait ContactDirectory: Send + Sync {
+    /// The authorization's contact address, if one is registered.
     async fn contact(&self, authorization: &AuthorizationId) -> Result<Option<String>, StoreError>;
+    /// Registers (or replaces) the authorization's contact address; the caller has checked it
+    /// ([`crate::contact::ContactAddress`]).
     async fn set_contact(
         &self,
         authorization: &AuthorizationId,
@@ -178,10 +186,12 @@ impl Clock for SystemClock {
 pub struct FixedClock(std::sync::Mutex<DateTime<Utc>>);
 
 impl FixedClock {
+    /// A clock that reads `at` until [`FixedClock::set`] moves it.
     pub fn new(at: DateTime<Utc>) -> FixedClock {
         FixedClock(std::sync::Mutex::new(at))
     }
 
+    /// Moves the clock to `at` (forwards or backwards).
     pub fn set(&self, at: DateTime<Utc>) {
         *self
             .0

@@ -16,42 +16,63 @@ use crate::ids::{AuthorizationId, CaseNumber, UserId};
 /// A code and its label, as printed on the receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Labelled {
+    /// The code, e.g. `procedure` or `afiliacion`.
     pub code: String,
+    /// The Spanish label, e.g. "Trámite" or "Afiliación, altas y bajas".
     pub label: String,
 }
 
+/// One attachment as the receipt lists it (DOMAIN.md §8).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiptAttachment {
+    /// The attachment's title.
     pub title: String,
+    /// The document-type code.
     pub document_type: String,
+    /// The stored (sanitised) file name.
     pub file_name: String,
+    /// The size, bytes.
     pub size: u64,
+    /// Lower-case hex SHA-256 of the bytes.
     pub sha256: String,
 }
 
 /// What the receipt certifies, fixed at submission.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiptBody {
+    /// The case number `YYYY-NNNNNNNN`.
     pub number: CaseNumber,
+    /// The submission instant (UTC).
     pub submitted_at: DateTime<Utc>,
     /// The submission instant in Madrid time, e.g. `2026-11-05 09:00:00 CET`.
     pub submitted_at_madrid: String,
+    /// The autorizado RED.
     pub authorization: AuthorizationId,
+    /// The user who submitted.
     pub user: UserId,
+    /// The case type with its label.
     pub case_type: Labelled,
+    /// The materia with its label.
     pub materia: Labelled,
+    /// The category with its label.
     pub category: Labelled,
+    /// The subcategory with its label.
     pub subcategory: Labelled,
+    /// The case title.
     pub title: String,
+    /// Whether the case affects the filing period in progress.
     pub affects_current_period: bool,
+    /// The attachments given at submission, in order.
     pub attachments: Vec<ReceiptAttachment>,
 }
 
 /// The receipt with its verification code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
+    /// What the receipt certifies (flattened into the JSON).
     #[serde(flatten)]
     pub body: ReceiptBody,
+    /// The verification code: 20 base32 characters in groups of four, `XXXX-XXXX-XXXX-XXXX-XXXX`.
     pub verification_code: String,
 }
 
@@ -60,6 +81,7 @@ pub struct Receipt {
 pub struct ReceiptKey(Vec<u8>);
 
 impl ReceiptKey {
+    /// A key from the server secret's bytes.
     pub fn new(secret: impl Into<Vec<u8>>) -> ReceiptKey {
         ReceiptKey(secret.into())
     }

@@ -6,11 +6,17 @@ use crate::calendar::HolidayCalendar;
 use crate::catalog::Catalog;
 use crate::receipt::ReceiptKey;
 
+/// The rule data one service runs with: catalog (DOMAIN.md §2), holiday calendar (§5), attachment
+/// limits (§6) and the receipt key (§8).
 #[derive(Debug, Clone)]
 pub struct CaseRules {
+    /// The taxonomy and deadline policies.
     pub catalog: Catalog,
+    /// The holidays that decide business days.
     pub calendar: HolidayCalendar,
+    /// The attachment limits.
     pub limits: AttachmentLimits,
+    /// The server secret receipts' verification codes are derived with.
     pub receipt_key: ReceiptKey,
 }
 

@@ -15,33 +15,47 @@ use crate::error::CasiaError;
 use crate::ids::{AuthorizationId, CaseNumber, OfficeCode, UserId};
 use crate::status::{CaseState, OpenSubstatus, Status};
 
-/// Page size when none is asked for, and the largest one allowed.
+/// Page size when none is asked for (DOMAIN.md §7).
 pub const DEFAULT_PAGE_SIZE: usize = 50;
+/// The largest page a query may ask for; a larger `limit` is `invalid_query`.
 pub const MAX_PAGE_SIZE: usize = 200;
 
 /// The raw query of option 2, as a client sends it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchInput {
+    /// `open`, `closed` or `all`; required.
     pub status: Option<String>,
+    /// First Madrid date of submission, `YYYY-MM-DD`; given together with `to`.
     pub from: Option<String>,
+    /// Last Madrid date of submission, `YYYY-MM-DD`, in the same calendar month as `from`.
     pub to: Option<String>,
+    /// A substatus code; must belong to `status` unless `status` is `all`.
     pub substatus: Option<String>,
+    /// `inquiry`, `incident` or `procedure`.
     pub case_type: Option<String>,
+    /// A materia code (matched exactly).
     pub materia: Option<String>,
+    /// The id of the user who submitted the case.
     pub created_by: Option<String>,
+    /// Page size, 1–200 (default 50).
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
 /// Which cases the actor may see at all (DOMAIN.md §1 visibility).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
+    /// A user: the cases of its authorization.
     Authorization(AuthorizationId),
+    /// A processor: the cases currently routed to its office.
     Office(OfficeCode),
+    /// The system: every case.
     Everything,
 }
 
 impl Scope {
+    /// The scope of `actor`.
     pub fn of(actor: &Actor) -> Scope {
         match actor {
             Actor::User { authorization, .. } => Scope::Authorization(authorization.clone()),
@@ -54,11 +68,14 @@ impl Scope {
 /// A position in the result order: results after it come next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
+    /// The submission instant of the last case of the page.
     pub submitted_at: DateTime<Utc>,
+    /// Its case number (breaks ties between equal instants).
     pub number: CaseNumber,
 }
 
 impl Cursor {
+    /// The cursor that continues after `case`.
     pub fn after(case: &Case) -> Cursor {
         Cursor {
             submitted_at: case.submitted_at,
@@ -72,6 +89,7 @@ impl Cursor {
         plain.bytes().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// Parses [`Cursor::encode`]'s form; `None` for anything else.
     pub fn decode(s: &str) -> Option<Cursor> {
         if !s.len().is_multiple_of(2) || s.len() > 128 {
             return None;
@@ -92,22 +110,39 @@ impl Cursor {
 /// A validated option-2 query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchFilter {
+    /// Which cases the actor may see.
     pub scope: Scope,
     /// `None` = `all`.
     pub status: Option<Status>,
     /// Madrid dates of submission, inclusive.
     pub from: NaiveDate,
+    /// Last Madrid date of submission, inclusive; same month as `from`.
     pub to: NaiveDate,
+    /// Only cases in this state.
     pub substatus: Option<CaseState>,
+    /// Only cases of this type.
     pub case_type: Option<CaseType>,
+    /// Only cases of this materia.
     pub materia: Option<String>,
+    /// Only cases submitted by this user.
     pub created_by: Option<UserId>,
+    /// Page size, 1–200.
     pub limit: usize,
+    /// Only results after this position.
     pub after: Option<Cursor>,
 }
 
 impl SearchFilter {
-    /// Validates `input` for `actor` at `now` (DOMAIN.md §7).
+    /// Validates `input` for `actor` at `now` (DOMAIN.md §7). Both dates
+    /// absent means the current Madrid calendar month.
+    ///
+    /// # Errors
+    ///
+    /// `invalid_query` naming the first parameter at fault, checked in this
+    /// order: `status` (missing or unknown), the dates (`from`/`to`
+    /// malformed, only one given, `from` after `to` → `from`, different
+    /// months → `to`), `substatus` (unknown or not of `status`),
+    /// `case_type`, `created_by`, `limit` (outside 1–200), `cursor`.
     pub fn parse(
         actor: &Actor,
         input: &SearchInput,
@@ -247,7 +282,9 @@ fn search_order_key(
 /// One page of results and the cursor of the next, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
+    /// The cases of this page, in [`search_order`].
     pub items: Vec<Case>,
+    /// The cursor of the next page; `None` on the last page.
     pub next_cursor: Option<String>,
 }
 

@@ -28,7 +28,9 @@ pub const MAX_CONFLICT_RETRIES: usize = 64;
 /// notifications the command emitted (already in the outbox).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
+    /// The case after the command, as the actor may see it (internal notes removed for users).
     pub case: Case,
+    /// The notifications the command emitted, already written to the outbox.
     pub notifications: Vec<Notification>,
 }
 
@@ -36,14 +38,72 @@ pub struct Outcome {
 /// each by ascending case number).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SweepReport {
+    /// The cases closed `closed_ex_officio`, ascending.
     pub closed: Vec<CaseNumber>,
+    /// The cases sent a `deadline_approaching` reminder, ascending.
     pub reminded: Vec<CaseNumber>,
+    /// The notifications emitted: closures' first, then reminders'.
     pub notifications: Vec<Notification>,
 }
 
 /// The case service (DOMAIN.md §4–§10): every command, search and the
 /// sweep, for an actor, at the clock's instant, over a repository. Cheap to
 /// clone (shared state); clones see the same rules.
+///
+/// # Examples
+///
+/// A user of autorizado `A1` (Madrid) submits an inquiry on the in-memory
+/// store and reads it back; a user of another authorization cannot tell the
+/// case exists (DOMAIN.md §1).
+///
+/// ```rust
+/// use std::sync::Arc;
+///
+/// use casia_core::memory::MemoryStore;
+/// use casia_core::ports::FixedClock;
+/// use casia_core::receipt::ReceiptKey;
+/// use casia_core::{Actor, CaseRules, CaseService, ErrorCode, SubmitInput};
+/// use futures_executor::block_on;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = Arc::new(MemoryStore::new());
+/// let clock = Arc::new(FixedClock::new("2026-03-02T09:00:00+01:00".parse()?));
+/// let rules = Arc::new(CaseRules::with_defaults(ReceiptKey::new("example secret")));
+/// let service = CaseService::new(store, clock, rules);
+///
+/// let user = Actor::User {
+///     authorization: "A1".parse()?,
+///     user: "u1".parse()?,
+///     province: "28".parse()?,
+/// };
+/// let input = SubmitInput {
+///     case_type: "inquiry".into(),
+///     materia: "afiliacion".into(),
+///     category: "altas".into(),
+///     subcategory: "plazos".into(),
+///     title: "Plazo de alta".into(),
+///     description: "¿Con cuánta antelación debe presentarse el alta?".into(),
+///     ..SubmitInput::default()
+/// };
+/// let submitted = block_on(service.submit(&user, &input))?;
+/// let number = submitted.case.number;
+/// assert_eq!(number.to_string(), "2026-00000001");
+/// assert_eq!(submitted.case.office.code(), "28"); // routed to the user's province
+///
+/// let case = block_on(service.get(&user, number))?;
+/// assert_eq!(case.state.substatus_code(), "submitted");
+/// assert_eq!(case.receipt.verification_code.len(), 24); // XXXX-XXXX-XXXX-XXXX-XXXX
+///
+/// let stranger = Actor::User {
+///     authorization: "B2".parse()?,
+///     user: "u9".parse()?,
+///     province: "28".parse()?,
+/// };
+/// let err = block_on(service.get(&stranger, number)).expect_err("not visible");
+/// assert_eq!(err.as_rule().map(|e| e.code()), Some(ErrorCode::NotFound));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct CaseService {
     repo: Arc<dyn CaseRepository>,
@@ -52,6 +112,7 @@ pub struct CaseService {
 }
 
 impl CaseService {
+    /// A service over `repo`, reading time from `clock`, deciding with `rules`.
     pub fn new(
         repo: Arc<dyn CaseRepository>,
         clock: Arc<dyn Clock>,
@@ -82,11 +143,24 @@ impl CaseService {
         std::mem::replace(&mut *current, Arc::new(rules))
     }
 
+    /// The repository the service writes to (readiness probes, metrics).
     pub fn repository(&self) -> &Arc<dyn CaseRepository> {
         &self.repo
     }
 
-    /// Submits a case (§4).
+    /// Submits a case (§4): validates it, numbers it `YYYY-NNNNNNNN`, routes
+    /// it to the user's province, issues the receipt and emits
+    /// `case_submitted`. See [`CaseService`] for an example.
+    ///
+    /// # Errors
+    ///
+    /// The first validation failure of
+    /// [`validate_submission`]
+    /// (`forbidden` for non-users, `invalid_classification`,
+    /// `not_handled_by_casia`, `invalid_field` `title`/`description`,
+    /// `invalid_complementary_data`, `missing_complementary_data`,
+    /// `attachment_rejected`, `duplicate_attachment`,
+    /// `missing_required_documents`), or [`ServiceError::Store`].
     pub async fn submit(
         &self,
         actor: &Actor,
@@ -101,7 +175,16 @@ impl CaseService {
         })
     }
 
-    /// Runs a command on a case, re-deciding on version conflicts.
+    /// Runs a command on a case, re-deciding on version conflicts (up to
+    /// [`MAX_CONFLICT_RETRIES`] times) while it is still allowed (§10).
+    ///
+    /// # Errors
+    ///
+    /// What [`decide`] says, in §5's order (`not_found`, `forbidden`,
+    /// `case_closed`, `transition_not_allowed`, the survey codes,
+    /// `deadline_not_reached`, the input's validation codes);
+    /// `version_conflict` once the retries are used up; or
+    /// [`ServiceError::Store`].
     pub async fn execute(
         &self,
         actor: &Actor,
@@ -113,6 +196,11 @@ impl CaseService {
 
     /// Runs a command only if the case is still at `version` (HTTP
     /// `If-Match`): a stale version is `version_conflict`, never retried.
+    ///
+    /// # Errors
+    ///
+    /// As [`CaseService::execute`]; the rule checks run before the version
+    /// is compared, so a rule error wins over a stale version.
     pub async fn execute_at_version(
         &self,
         actor: &Actor,
@@ -162,12 +250,22 @@ impl CaseService {
         }
     }
 
-    /// Search option 1: the case's detail.
+    /// Search option 1: the case's detail, as the actor may see it.
+    ///
+    /// # Errors
+    ///
+    /// `not_found` when there is no such case or the actor may not see it;
+    /// [`ServiceError::Store`].
     pub async fn get(&self, actor: &Actor, number: CaseNumber) -> Result<Case, ServiceError> {
         Ok(self.visible(actor, number).await?.redacted_for(actor))
     }
 
-    /// The history as the actor may read it (§7).
+    /// The history as the actor may read it (§7): oldest first; users get
+    /// internal entries without their note.
+    ///
+    /// # Errors
+    ///
+    /// `not_found` (no such case, or not visible); [`ServiceError::Store`].
     pub async fn history(
         &self,
         actor: &Actor,
@@ -177,6 +275,10 @@ impl CaseService {
     }
 
     /// The receipt, for whoever sees the case (§8).
+    ///
+    /// # Errors
+    ///
+    /// `not_found` (no such case, or not visible); [`ServiceError::Store`].
     pub async fn receipt(
         &self,
         actor: &Actor,
@@ -186,6 +288,12 @@ impl CaseService {
     }
 
     /// Verifies a code for anyone holding it: the receipt when it verifies.
+    /// The code may be typed in any case, with or without dashes and spaces;
+    /// `None` for a malformed, unknown or tampered code.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::Store`] only.
     pub async fn verify_receipt(&self, code: &str) -> Result<Option<Receipt>, ServiceError> {
         let Some(code) = normalise_code(code) else {
             return Ok(None);
@@ -196,7 +304,12 @@ impl CaseService {
             .filter(|r| r.verification_code == code && self.rules().receipt_key.verify(r)))
     }
 
-    /// One attachment's metadata and bytes.
+    /// One attachment's metadata and bytes; `id` is its 1-based id.
+    ///
+    /// # Errors
+    ///
+    /// `not_found` when the case is not visible or has no such attachment
+    /// (or its bytes are missing); [`ServiceError::Store`].
     pub async fn attachment(
         &self,
         actor: &Actor,
@@ -217,7 +330,13 @@ impl CaseService {
         Ok((meta, bytes))
     }
 
-    /// Search option 2 (§7).
+    /// Search option 2 (§7): one page of the visible cases matching
+    /// `input`, newest submission first.
+    ///
+    /// # Errors
+    ///
+    /// `invalid_query` naming the parameter ([`SearchFilter::parse`]);
+    /// [`ServiceError::Store`].
     pub async fn search(&self, actor: &Actor, input: &SearchInput) -> Result<Page, ServiceError> {
         let filter = SearchFilter::parse(actor, input, self.clock.now())?;
         let results = self.repo.search(&filter).await?;
@@ -226,6 +345,10 @@ impl CaseService {
     }
 
     /// The processor's office work queue (§7); other roles are `forbidden`.
+    ///
+    /// # Errors
+    ///
+    /// `forbidden` for users and the system; [`ServiceError::Store`].
     pub async fn queue(&self, actor: &Actor) -> Result<Vec<Case>, ServiceError> {
         match actor {
             Actor::Processor { office, .. } => Ok(self.repo.queue(*office).await?),
@@ -234,6 +357,11 @@ impl CaseService {
     }
 
     /// The deadline sweep as the system actor (§5).
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::Store`], or `version_conflict` when a reminder keeps
+    /// losing races.
     pub async fn sweep(&self) -> Result<SweepReport, ServiceError> {
         self.sweep_as(&Actor::System).await
     }
@@ -241,6 +369,11 @@ impl CaseService {
     /// The sweep for a given actor: only the system may run it. Closes every
     /// overdue case, then sends due reminders; each case once, also when
     /// several sweeps race (a lost race re-reads the case and decides again).
+    ///
+    /// # Errors
+    ///
+    /// `forbidden` for any actor but the system; otherwise as
+    /// [`CaseService::sweep`].
     pub async fn sweep_as(&self, actor: &Actor) -> Result<SweepReport, ServiceError> {
         if *actor != Actor::System {
             return Err(CasiaError::Forbidden.into());

@@ -8,25 +8,35 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Substates of an open case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OpenSubstatus {
+    /// `submitted` — Presentado: filed by the user.
     Submitted,
+    /// `assigned` — Asignado: a processor is working it.
     Assigned,
+    /// `information_requested` — Solicitada Información: a documentation deadline runs.
     InformationRequested,
+    /// `escalated` — Escalado: internal TGSS handling.
     Escalated,
+    /// `transferred` — Transferido: moved to another office, awaiting assignment there.
     Transferred,
 }
 
 /// Substates of a closed case. Closed is terminal (DOMAIN.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ClosedSubstatus {
+    /// `cancelled` — Anulado: cancelled at the user's request.
     Cancelled,
+    /// `resolved` — Resuelto: the processor answered; only a survey may still be recorded.
     Resolved,
+    /// `closed_ex_officio` — De oficio: closed because the information deadline passed.
     ClosedExOfficio,
 }
 
 /// A case's state: `open` or `closed`, each with its substates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CaseState {
+    /// `open` (Abierto) with its substatus.
     Open(OpenSubstatus),
+    /// `closed` (Cerrado) with its substatus; terminal.
     Closed(ClosedSubstatus),
 }
 
@@ -34,11 +44,14 @@ pub enum CaseState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    /// `open` — Abierto.
     Open,
+    /// `closed` — Cerrado.
     Closed,
 }
 
 impl Status {
+    /// The wire code: `open` or `closed`.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Open => "open",
@@ -54,6 +67,7 @@ impl Status {
         }
     }
 
+    /// Parses `open` or `closed`; `None` otherwise (`all` is a search option, not a status).
     pub fn parse(s: &str) -> Option<Status> {
         match s {
             "open" => Some(Status::Open),
@@ -76,6 +90,7 @@ impl CaseState {
         CaseState::Closed(ClosedSubstatus::ClosedExOfficio),
     ];
 
+    /// The status the substatus belongs to.
     pub fn status(self) -> Status {
         match self {
             CaseState::Open(_) => Status::Open,
@@ -83,6 +98,7 @@ impl CaseState {
         }
     }
 
+    /// Whether the case is closed (terminal, DOMAIN.md §3).
     pub fn is_closed(self) -> bool {
         matches!(self, CaseState::Closed(_))
     }

@@ -23,14 +23,24 @@ use crate::text::{Description, Title};
 /// The submit input of §4, raw.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SubmitInput {
+    /// Case type code: `inquiry`, `incident` or `procedure`.
     pub case_type: String,
+    /// Materia code from the catalog.
     pub materia: String,
+    /// Category code from the catalog.
     pub category: String,
+    /// Subcategory code from the catalog (not a `not_handled` one).
     pub subcategory: String,
+    /// Whether the case affects the filing period in progress.
     pub affects_current_period: bool,
+    /// Title, 1–150 characters after trimming.
     pub title: String,
+    /// Description, 1–4000 characters after trimming.
     pub description: String,
+    /// Datos complementarios: field code → value (`ccc`, `naf`, `nif`, `submission_code`,
+    /// `settlement_period`, `reference`); stored normalised.
     pub complementary_data: BTreeMap<String, String>,
+    /// Attachments; must include every `required_documents` type of the subcategory.
     pub attachments: Vec<NewAttachment>,
 }
 
@@ -59,8 +69,11 @@ pub struct CaseDraft {
 /// A completed draft: the case and what must be written with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCase {
+    /// The new case: `open/submitted`, routed, with receipt and first history entry.
     pub case: Case,
+    /// The accepted attachments, bytes included, to write with it.
     pub attachments: Vec<AcceptedAttachment>,
+    /// The `case_submitted` notification, for the outbox.
     pub notifications: Vec<Notification>,
 }
 
@@ -152,6 +165,15 @@ impl CaseDraft {
 /// description, complementary data (given fields by code, then the required
 /// groups), attachments, required documents — after checking the actor is a
 /// user (`forbidden` otherwise).
+///
+/// # Errors
+///
+/// The first failure: `forbidden` (not a user), `invalid_classification`
+/// or `not_handled_by_casia`, `invalid_field` naming `title` or
+/// `description`, `invalid_complementary_data` naming the field,
+/// `missing_complementary_data` naming the group's codes,
+/// `attachment_rejected` or `duplicate_attachment`, then
+/// `missing_required_documents` naming the missing types.
 pub fn validate_submission(
     actor: &Actor,
     input: &SubmitInput,

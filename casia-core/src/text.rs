@@ -39,6 +39,7 @@ macro_rules! bounded_text {
                 }
             }
 
+            /// The trimmed text.
             pub fn as_str(&self) -> &str {
                 &self.0
             }

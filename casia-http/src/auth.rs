@@ -15,10 +15,13 @@ pub struct Claims {
     pub sub: String,
     /// `user`, `processor` or `system`.
     pub role: String,
+    /// The autorizado's id (users only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization: Option<String>,
+    /// The user's two-digit province code (users only); routes the user's cases.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province: Option<String>,
+    /// The processor's two-digit office code (processors only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub office: Option<String>,
     /// Expiry, seconds since the Unix epoch.
@@ -109,12 +112,18 @@ impl Authenticator {
     }
 
     /// Signs `claims`.
+    ///
+    /// # Errors
+    ///
+    /// [`MintError`] when the JWT library cannot encode or sign them.
     pub fn mint(&self, claims: &Claims) -> Result<String, MintError> {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
             .map_err(|e| MintError(e.to_string()))
     }
 
-    /// Checks signature and expiry and maps the claims to an actor.
+    /// Checks signature and expiry (30 s leeway; `exp` and `sub` required)
+    /// and maps the claims to an actor; `None` for any failure (the caller
+    /// answers 401).
     pub fn verify(&self, token: &str) -> Option<Actor> {
         let data =
             jsonwebtoken::decode::<Claims>(token.as_bytes(), &self.decoding, &self.validation)

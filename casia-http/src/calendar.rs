@@ -80,6 +80,7 @@ impl From<&NonBusinessReason> for ReasonView {
 pub struct SkippedDayView {
     /// `YYYY-MM-DD`.
     pub date: String,
+    /// Every reason it is not a business day.
     pub reasons: Vec<ReasonView>,
 }
 
@@ -88,6 +89,7 @@ pub struct SkippedDayView {
 pub struct DeadlineView {
     /// The request's Madrid date.
     pub from: String,
+    /// How many days were counted (1–365).
     pub days: u16,
     /// `business` or `calendar`.
     pub unit: String,

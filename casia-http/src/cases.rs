@@ -132,7 +132,9 @@ pub struct SearchQuery {
     pub to: Option<String>,
     /// A substatus of `status`.
     pub substatus: Option<String>,
+    /// `inquiry`, `incident` or `procedure`.
     pub case_type: Option<String>,
+    /// A materia code.
     pub materia: Option<String>,
     /// The submitting user's id.
     pub created_by: Option<String>,

@@ -25,7 +25,9 @@ pub struct ContactBody {
 /// An authorization's contact address.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 pub struct ContactView {
+    /// The autorizado RED's id.
     pub authorization: String,
+    /// The contact address notifications are sent to.
     pub email: String,
 }
 

@@ -28,6 +28,7 @@ pub struct AttachmentRef {
     pub part: String,
     /// A document-type code of the catalog.
     pub document_type: String,
+    /// Attachment title, 1–100 characters after trimming.
     pub title: String,
 }
 
@@ -36,17 +37,26 @@ pub struct AttachmentRef {
 /// `attachments` name the file parts.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct SubmitCase {
+    /// `inquiry`, `incident` or `procedure`.
     pub case_type: String,
+    /// Materia code from the catalog.
     pub materia: String,
+    /// Category code from the catalog.
     pub category: String,
+    /// Subcategory code from the catalog.
     pub subcategory: String,
+    /// Whether the case affects the filing period in progress (default `false`).
     #[serde(default)]
     pub affects_current_period: bool,
+    /// 1–150 characters after trimming.
     pub title: String,
+    /// 1–4000 characters after trimming.
     pub description: String,
     /// Field code (`ccc`, `naf`, `nif`, `submission_code`, `settlement_period`, `reference`) → value.
     #[serde(default)]
     pub complementary_data: BTreeMap<String, String>,
+    /// Multipart only: one entry per file part; must cover the subcategory's required document
+    /// types.
     #[serde(default)]
     pub attachments: Vec<AttachmentRef>,
 }
@@ -55,26 +65,33 @@ pub struct SubmitCase {
 /// when there are no files).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 pub struct DocumentationMeta {
+    /// 1–4000 characters after trimming; required when no file is attached.
     #[serde(default)]
     pub comment: Option<String>,
+    /// One entry per file part.
     #[serde(default)]
     pub attachments: Vec<AttachmentRef>,
 }
 
+/// `POST /v1/cases/{number}/cancel`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 pub struct CancelBody {
+    /// Optional, at most 1000 characters after trimming.
     #[serde(default)]
     pub reason: Option<String>,
 }
 
+/// `POST /v1/cases/{number}/survey` (resolved cases, within 30 days of the resolution).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct SurveyBody {
     /// 1–5.
     pub rating: i64,
+    /// Optional, at most 1000 characters after trimming.
     #[serde(default)]
     pub comment: Option<String>,
 }
 
+/// `POST /v1/cases/{number}/assign`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 pub struct AssignBody {
     /// The processor to assign; absent → the caller.
@@ -82,35 +99,45 @@ pub struct AssignBody {
     pub processor: Option<String>,
 }
 
+/// `POST /v1/cases/{number}/request-information`; sets the documentation deadline.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct RequestInformationBody {
     /// Public: the user reads it.
     pub observation: String,
 }
 
+/// `POST /v1/cases/{number}/escalate`.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct EscalateBody {
     /// Internal: users never read it.
     pub note: String,
 }
 
+/// `POST /v1/cases/{number}/transfer`; clears the assignee.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct TransferBody {
     /// Two-digit office (province) code.
     pub office: String,
+    /// Optional internal note, at most 4000 characters after trimming.
     #[serde(default)]
     pub note: Option<String>,
 }
 
+/// `POST /v1/cases/{number}/reclassify`: a new path within the case's type.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct ReclassifyBody {
+    /// Materia code.
     pub materia: String,
+    /// Category code.
     pub category: String,
+    /// Subcategory code; must exist and be handled by CASIA.
     pub subcategory: String,
 }
 
+/// `POST /v1/cases/{number}/resolve`.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct ResolveBody {
+    /// The answer, 1–8000 characters after trimming; public.
     pub resolution: String,
 }
 
@@ -172,6 +199,7 @@ impl ToSchema for DocumentationMultipart {
 pub struct ActorView {
     /// `user`, `processor` or `system`.
     pub role: String,
+    /// The user or processor id; absent for the system.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
@@ -189,17 +217,23 @@ impl From<&ActorRef> for ActorView {
 /// `/v1/cases/{number}/attachments/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AttachmentView {
+    /// 1-based, in the order added to the case.
     pub id: u32,
+    /// Document-type code.
     pub document_type: String,
+    /// The attachment's title.
     pub title: String,
     /// The sanitised file name.
     pub filename: String,
     /// Detected from the content (DOMAIN.md §6).
     pub media_type: String,
+    /// Size in bytes.
     pub size: u64,
     /// Lower-case hex SHA-256 of the bytes.
     pub sha256: String,
+    /// When it was added.
     pub added_at: DateTime<Utc>,
+    /// Who added it.
     pub added_by: ActorView,
 }
 
@@ -219,12 +253,17 @@ impl From<&Attachment> for AttachmentView {
     }
 }
 
+/// The user's survey of a resolved case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SurveyView {
+    /// 1–5.
     pub rating: u8,
+    /// The survey comment, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// When it was recorded.
     pub at: DateTime<Utc>,
+    /// The id of the user who rated.
     pub by: String,
 }
 
@@ -247,8 +286,11 @@ pub struct CaseView {
     pub number: String,
     /// `inquiry`, `incident` or `procedure`.
     pub case_type: String,
+    /// Materia code.
     pub materia: String,
+    /// Category code.
     pub category: String,
+    /// Subcategory code.
     pub subcategory: String,
     /// `open` or `closed`.
     pub status: String,
@@ -256,19 +298,29 @@ pub struct CaseView {
     pub substatus: String,
     /// Two-digit office code the case is routed to.
     pub office: String,
+    /// The assigned processor's id; `null` when unassigned.
     pub assignee: Option<String>,
+    /// Whether the case affects the filing period in progress.
     pub affects_current_period: bool,
+    /// The title.
     pub title: String,
+    /// The description.
     pub description: String,
     /// Normalised values by field code.
     pub complementary_data: BTreeMap<String, String>,
+    /// Attachment metadata, in the order added.
     pub attachments: Vec<AttachmentView>,
     /// Documentation deadline (Madrid date) while information is requested.
     pub deadline: Option<NaiveDate>,
+    /// The submission instant.
     pub submitted_at: DateTime<Utc>,
+    /// The id of the user who submitted it.
     pub submitted_by: String,
+    /// When it was closed; `null` while open.
     pub closed_at: Option<DateTime<Utc>>,
+    /// The processor's public answer, once resolved.
     pub resolution: Option<String>,
+    /// The user's survey, once recorded.
     pub survey: Option<SurveyView>,
     /// Grows by one with every change; send it back in `If-Match`.
     pub version: u64,
@@ -309,7 +361,9 @@ impl From<&Case> for CaseView {
 /// A code and its Spanish label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LabelledView {
+    /// The code.
     pub code: String,
+    /// The Spanish label.
     pub label: String,
 }
 
@@ -322,12 +376,18 @@ impl From<&Labelled> for LabelledView {
     }
 }
 
+/// One attachment as the receipt lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ReceiptAttachmentView {
+    /// The attachment's title.
     pub title: String,
+    /// Document-type code.
     pub document_type: String,
+    /// The stored file name.
     pub file_name: String,
+    /// Size in bytes.
     pub size: u64,
+    /// Lower-case hex SHA-256 of the bytes.
     pub sha256: String,
 }
 
@@ -346,18 +406,29 @@ impl From<&ReceiptAttachment> for ReceiptAttachmentView {
 /// The Justificante de Apertura (DOMAIN.md §8).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ReceiptView {
+    /// The case number, `YYYY-NNNNNNNN`.
     pub number: String,
+    /// The submission instant (UTC).
     pub submitted_at: DateTime<Utc>,
     /// The submission instant in Madrid time, e.g. `2026-11-05 09:00:00 CET`.
     pub submitted_at_madrid: String,
+    /// The autorizado RED's id.
     pub authorization: String,
+    /// The id of the user who submitted it.
     pub user: String,
+    /// Case type with its label.
     pub case_type: LabelledView,
+    /// Materia with its label.
     pub materia: LabelledView,
+    /// Category with its label.
     pub category: LabelledView,
+    /// Subcategory with its label.
     pub subcategory: LabelledView,
+    /// The case title.
     pub title: String,
+    /// Whether the case affects the filing period in progress.
     pub affects_current_period: bool,
+    /// The attachments given at submission.
     pub attachments: Vec<ReceiptAttachmentView>,
     /// 20 base32 characters in groups of four.
     pub verification_code: String,
@@ -387,19 +458,27 @@ impl From<&Receipt> for ReceiptView {
 /// `201 Created`: the new case and its receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SubmittedCase {
+    /// The case (its fields sit at the top level).
     #[serde(flatten)]
     pub case: CaseView,
+    /// The receipt (Justificante de Apertura).
     pub receipt: ReceiptView,
 }
 
 /// One history entry as the caller may read it (DOMAIN.md §7).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct HistoryEntryView {
+    /// When it happened.
     pub at: DateTime<Utc>,
+    /// DOMAIN.md §7 event code, e.g. `documentation_added`.
     pub event: String,
+    /// `open` or `closed` after the event.
     pub status: String,
+    /// Substatus code after the event.
     pub substatus: String,
+    /// Who ran the command.
     pub actor: ActorView,
+    /// The entry's text; absent for users on internal entries.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub observation: Option<String>,
     /// `public` or `internal`.
@@ -424,20 +503,24 @@ impl From<&HistoryEntry> for HistoryEntryView {
     }
 }
 
+/// A case's history as the caller may read it, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct HistoryList {
+    /// The entries.
     pub items: Vec<HistoryEntryView>,
 }
 
 /// The work queue (DOMAIN.md §7), in queue order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CaseList {
+    /// The open cases of the office in `submitted`, `assigned`, `escalated` or `transferred`.
     pub items: Vec<CaseView>,
 }
 
 /// One page of search option 2.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SearchPage {
+    /// The cases of this page, newest submission first.
     pub items: Vec<CaseView>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
@@ -446,7 +529,9 @@ pub struct SearchPage {
 /// What one sweep did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SweepView {
+    /// Case numbers closed `closed_ex_officio`, ascending.
     pub closed: Vec<String>,
+    /// Case numbers sent a `deadline_approaching` reminder, ascending.
     pub reminded: Vec<String>,
 }
 
@@ -459,22 +544,30 @@ impl From<&SweepReport> for SweepView {
     }
 }
 
+/// `GET /healthz` and `GET /readyz`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct HealthView {
+    /// `ok` (`/healthz`) or `ready` (`/readyz`).
     pub status: String,
 }
 
 // ---- catalog --------------------------------------------------------------
 
+/// A document type of the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct DocumentTypeView {
+    /// The code, e.g. `identity`.
     pub code: String,
+    /// The Spanish label.
     pub label: String,
 }
 
+/// A subcategory of the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SubcategoryView {
+    /// The code.
     pub code: String,
+    /// The Spanish label.
     pub label: String,
     /// Groups of complementary-data codes; at least one of each group is required.
     pub required_data: Vec<Vec<String>>,
@@ -484,39 +577,56 @@ pub struct SubcategoryView {
     pub not_handled: Option<String>,
 }
 
+/// A category of the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CategoryView {
+    /// The code.
     pub code: String,
+    /// The Spanish label.
     pub label: String,
+    /// Its subcategories.
     pub subcategories: Vec<SubcategoryView>,
 }
 
+/// A materia of the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct MateriaView {
+    /// The code.
     pub code: String,
+    /// The Spanish label.
     pub label: String,
+    /// Its categories.
     pub categories: Vec<CategoryView>,
 }
 
+/// A case type's documentation deadline policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct DeadlineView {
+    /// 1–365.
     pub days: u16,
     /// `calendar` or `business`.
     pub unit: String,
 }
 
+/// A case type of the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CaseTypeView {
+    /// `inquiry`, `incident` or `procedure`.
     pub code: String,
+    /// Consulta, Error/Incidencia or Trámite.
     pub label: String,
+    /// Its documentation deadline policy.
     pub deadline: DeadlineView,
+    /// Its materias.
     pub materias: Vec<MateriaView>,
 }
 
 /// The catalog in use (DOMAIN.md §2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CatalogView {
+    /// The document types attachments may have.
     pub document_types: Vec<DocumentTypeView>,
+    /// The case types offered.
     pub case_types: Vec<CaseTypeView>,
 }
 

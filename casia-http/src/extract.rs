@@ -24,13 +24,20 @@ use crate::state::AppState;
 /// How a request body is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyKind {
+    /// `application/json` or any `application/*+json`.
     Json,
+    /// `multipart/form-data`.
     Multipart,
     /// No body and no content type.
     Empty,
 }
 
-/// The kind of a body from its `Content-Type` (`None`: a type no endpoint takes).
+/// The kind of a body from its `Content-Type`.
+///
+/// # Errors
+///
+/// [`ApiError::Malformed`] for an unreadable header;
+/// [`ApiError::UnsupportedMediaType`] for a type no endpoint takes.
 pub fn body_kind(headers: &HeaderMap) -> Result<BodyKind, ApiError> {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return Ok(BodyKind::Empty);
@@ -74,6 +81,10 @@ fn multipart_error(e: &MultipartError) -> ApiError {
 }
 
 /// Parses JSON text into `T`, naming where it failed.
+///
+/// # Errors
+///
+/// [`ApiError::Malformed`] (400 `malformed_request`) naming `what`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, ApiError> {
     serde_json::from_slice(bytes)
         .map_err(|e| ApiError::Malformed(format!("malformed JSON in {what}: {e}")))
@@ -123,6 +134,10 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
 }
 
 /// A case number from the path: `YYYY-NNNNNNNN`, else 400.
+///
+/// # Errors
+///
+/// [`ApiError::Malformed`] when it does not parse.
 pub fn case_number(raw: &str) -> Result<CaseNumber, ApiError> {
     CaseNumber::parse(raw)
         .map_err(|_| ApiError::Malformed("the case number must look like YYYY-NNNNNNNN".into()))
@@ -133,6 +148,11 @@ pub fn case_number(raw: &str) -> Result<CaseNumber, ApiError> {
 pub struct IfMatch(pub Option<u64>);
 
 impl IfMatch {
+    /// Reads the header: `"3"`, `W/"3"` or a bare `3` is version 3; `*` or no header is none.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::Malformed`] (400) for anything else.
     pub fn parse(headers: &HeaderMap) -> Result<IfMatch, ApiError> {
         let Some(value) = headers.get(header::IF_MATCH) else {
             return Ok(IfMatch(None));
@@ -165,19 +185,29 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 /// A file part of a multipart request.
 #[derive(Debug, Clone)]
 pub struct FilePart {
+    /// The part's file name as the client sent it (the part name when it sent none); sanitised
+    /// later by the core.
     pub file_name: String,
+    /// The part's bytes.
     pub content: Arc<[u8]>,
 }
 
 /// A multipart request split into its JSON part and its file parts.
 #[derive(Debug)]
 pub struct MultipartForm {
+    /// The JSON part's bytes, if it was sent.
     pub json: Option<Bytes>,
+    /// Every other part, by part name.
     pub files: BTreeMap<String, FilePart>,
 }
 
 /// Reads a whole multipart body; `json_part` names the JSON part, every
 /// other part is a file. A repeated part name is malformed.
+///
+/// # Errors
+///
+/// [`ApiError::Malformed`] for a malformed body, an unnamed or repeated
+/// part; [`ApiError::PayloadTooLarge`] past the body limit.
 pub async fn read_multipart<S: Send + Sync>(
     req: Request,
     state: &S,
@@ -226,6 +256,10 @@ pub async fn read_multipart<S: Send + Sync>(
 /// Pairs the attachment list of the JSON part with the file parts, in the
 /// list's order (the order the core checks them in, DOMAIN.md §6). Every
 /// named part must exist and every file part must be named.
+///
+/// # Errors
+///
+/// [`ApiError::Malformed`] naming a missing part or an unnamed file part.
 pub fn attachments_from_parts(
     refs: &[AttachmentRef],
     mut files: BTreeMap<String, FilePart>,

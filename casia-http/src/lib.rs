@@ -10,6 +10,7 @@
 //! [`openapi::openapi`]. Mail is not here (`casia-mail`), nor the PDF
 //! writer (`casia-receipt-pdf`, used for `Accept: application/pdf`).
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod app;
 pub mod auth;

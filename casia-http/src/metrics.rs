@@ -31,7 +31,9 @@ struct Series {
 /// and those the relay gave up on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OutboxGauges {
+    /// Notifications waiting for delivery.
     pub pending: u64,
+    /// Notifications the relay gave up on.
     pub dead: u64,
 }
 

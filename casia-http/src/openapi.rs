@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document (HTTP.md `GET /openapi.json`): every route is
 //! registered together with its description, so the document cannot miss
-//! one; [`routes`] is what both the router ([`crate::app::app`]) and the
+//! one; [`routes()`] is what both the router ([`crate::app::app`]) and the
 //! document are built from.
 
 use std::sync::OnceLock;

@@ -27,6 +27,7 @@ pub enum ProblemCode {
     PayloadTooLarge,
     /// A body in a media type the endpoint does not take.
     UnsupportedMediaType,
+    /// The path exists but not with this method (405).
     MethodNotAllowed,
     /// The request took longer than the configured timeout.
     RequestTimeout,
@@ -49,8 +50,11 @@ impl ProblemCode {
         ProblemCode::Internal,
     ];
 
+    /// `not_found` (404).
     pub const NOT_FOUND: ProblemCode = ProblemCode::Domain(ErrorCode::NotFound);
+    /// `forbidden` (403).
     pub const FORBIDDEN: ProblemCode = ProblemCode::Domain(ErrorCode::Forbidden);
+    /// `version_conflict` (409, or 412 for a stale `If-Match`).
     pub const VERSION_CONFLICT: ProblemCode = ProblemCode::Domain(ErrorCode::VersionConflict);
 
     /// Every code a problem can carry: the domain's, then the HTTP layer's.
@@ -111,9 +115,13 @@ pub struct Problem {
     /// `urn:casia:problem:<code>`.
     #[serde(rename = "type")]
     pub problem_type: String,
+    /// The status's reason phrase, e.g. `Unprocessable Entity`.
     pub title: String,
+    /// The HTTP status code.
     pub status: u16,
+    /// What went wrong, for people; for `not_handled_by_casia`, the catalog's message.
     pub detail: String,
+    /// The stable code (DOMAIN.md "Error codes", or one of the HTTP layer's).
     pub code: ProblemCode,
     /// The field a validation error names.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -191,9 +199,13 @@ pub enum ApiError {
     Malformed(String),
     /// No bearer token (`false`) or a bad one (`true`).
     Unauthorized {
+        /// Whether a token was sent but did not verify (`WWW-Authenticate` then says
+        /// `error="invalid_token"`).
         invalid_token: bool,
     },
+    /// The body is over the request limit (413).
     PayloadTooLarge,
+    /// A `Content-Type` the endpoint does not take (415), with the detail.
     UnsupportedMediaType(String),
     /// The store does not answer (readiness probe).
     Unavailable,

@@ -19,6 +19,8 @@ pub const BODY_OVERHEAD_BYTES: u64 = 1024 * 1024;
 /// How long one request may take before it is answered 503 by default.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// What every handler shares: the case service, the outbox, the contact directory, the token
+/// checker, the metrics and the request timeout. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
@@ -34,10 +36,12 @@ struct Inner {
 }
 
 impl AppState {
+    /// A state with the default request timeout (30 s) and no contact directory.
     pub fn new(service: CaseService, outbox: Arc<dyn Outbox>, auth: Authenticator) -> AppState {
         AppState::with_timeout(service, outbox, auth, DEFAULT_REQUEST_TIMEOUT)
     }
 
+    /// A state whose requests time out (503) after `request_timeout`; no contact directory.
     pub fn with_timeout(
         service: CaseService,
         outbox: Arc<dyn Outbox>,
@@ -68,15 +72,21 @@ impl AppState {
         }
     }
 
+    /// The case service.
     pub fn service(&self) -> &CaseService {
         &self.inner.service
     }
 
+    /// The outbox, read for the metrics' gauges.
     pub fn outbox(&self) -> &Arc<dyn Outbox> {
         &self.inner.outbox
     }
 
     /// The contact directory; an internal error when the state has none.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::Internal`] when the state was built without one.
     pub fn contacts(&self) -> Result<&Arc<dyn ContactDirectory>, ApiError> {
         self.inner
             .contacts
@@ -84,14 +94,17 @@ impl AppState {
             .ok_or_else(|| ApiError::Internal("no contact directory configured".into()))
     }
 
+    /// The bearer-token checker.
     pub fn auth(&self) -> &Authenticator {
         &self.inner.auth
     }
 
+    /// The request metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
     }
 
+    /// How long one request may take before it is answered 503.
     pub fn request_timeout(&self) -> Duration {
         self.inner.request_timeout
     }

@@ -5,6 +5,7 @@
 //! that embeds the JSON router alone (`casia-http`) never compiles this
 //! crate; the `casia` binary runs the relay in `serve` when `--smtp` is set.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod message;
 pub mod relay;

@@ -25,6 +25,10 @@ const MAX_ADDRESS_LEN: usize = 254;
 
 /// An e-mail address as CASIA stores and sends to it: `local@domain`,
 /// trimmed, at most 254 characters, no display name.
+///
+/// # Errors
+///
+/// A message saying why: empty, too long, or not an address.
 pub fn parse_address(raw: &str) -> Result<Address, String> {
     let text = raw.trim();
     if text.is_empty() {
@@ -51,6 +55,11 @@ pub const DEFAULT_FROM: &str = "casia@localhost";
 impl MailIdentity {
     /// `from` is an address, optionally with a display name (`CASIA
     /// <casia@example.es>`); the Message-ID domain defaults to its domain.
+    ///
+    /// # Errors
+    ///
+    /// A message naming `--mail-from` or `--mail-domain` when either is
+    /// malformed.
     pub fn new(from: &str, domain: Option<&str>) -> Result<MailIdentity, String> {
         let from = Mailbox::from_str(from.trim())
             .map_err(|e| format!("--mail-from {from:?} is not a mailbox: {e}"))?;
@@ -73,6 +82,7 @@ impl MailIdentity {
         Ok(MailIdentity { from, domain })
     }
 
+    /// The `From` mailbox.
     pub fn from(&self) -> &Mailbox {
         &self.from
     }
@@ -94,6 +104,7 @@ impl MailIdentity {
 /// classification, labelled from the catalog in use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseSummary {
+    /// The case title.
     pub title: String,
     /// `Consulta › Afiliación › Altas › Plazos de alta`.
     pub classification: String,
@@ -125,7 +136,9 @@ impl CaseSummary {
 /// A mail's subject and plain-text body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedMail {
+    /// The `Subject` line, in Spanish.
     pub subject: String,
+    /// The plain-text body, in Spanish.
     pub body: String,
 }
 

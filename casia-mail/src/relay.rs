@@ -65,6 +65,12 @@ impl RelayConfig {
     /// Checks the policy against the transport's per-message timeout: a
     /// batch is sent one message after another, and must finish within its
     /// lease, or another relay would send its last messages a second time.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the flag at fault: a zero batch or attempt count, a
+    /// backoff cap below the base, or a lease not longer than
+    /// batch × send timeout.
     pub fn check(&self, send_timeout: Duration) -> Result<(), String> {
         if self.batch_size == 0 {
             return Err("--relay-batch must be at least 1".into());
@@ -93,7 +99,9 @@ impl RelayConfig {
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RelayReport {
+    /// Messages claimed from the outbox.
     pub claimed: usize,
+    /// Messages the mailer accepted.
     pub delivered: usize,
     /// Failed, to be tried again later.
     pub retrying: usize,
@@ -143,6 +151,8 @@ pub struct Relay {
 }
 
 impl Relay {
+    /// A relay over `outbox`, sending through `mailer` to each authorization's address in
+    /// `contacts`, as `identity`, at `clock`'s time, with `config`'s policy.
     pub fn new(
         outbox: Arc<dyn Outbox>,
         contacts: Arc<dyn ContactDirectory>,
@@ -163,11 +173,17 @@ impl Relay {
         }
     }
 
+    /// The relay's policy.
     pub fn config(&self) -> &RelayConfig {
         &self.config
     }
 
     /// Claims one batch and delivers it.
+    ///
+    /// # Errors
+    ///
+    /// The outbox's [`StoreError`]; a failed send is recorded on its
+    /// message, not returned.
     pub async fn run_once(&self) -> Result<RelayReport, StoreError> {
         let lease = TimeDelta::from_std(self.config.lease).unwrap_or(TimeDelta::MAX);
         let batch = self

@@ -32,8 +32,11 @@ pub enum SmtpSecurity {
 /// A parsed `--smtp` URL.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SmtpUrl {
+    /// The relay's host name or address.
     pub host: String,
+    /// The port (default 25 plain, 587 STARTTLS, 465 TLS).
     pub port: u16,
+    /// How the connection is protected.
     pub security: SmtpSecurity,
     /// User and password (percent-decoded).
     pub credentials: Option<(String, String)>,
@@ -59,6 +62,10 @@ impl SmtpUrl {
     /// Parses `smtp://[user:password@]host[:port][?tls=starttls]` or
     /// `smtps://[user:password@]host[:port]`. Default ports: 25 (plain),
     /// 587 (STARTTLS), 465 (TLS).
+    ///
+    /// # Errors
+    ///
+    /// [`SmtpConfigError`] for anything else (not a URL, another scheme, …).
     pub fn parse(raw: &str) -> Result<SmtpUrl, SmtpConfigError> {
         let url = url::Url::parse(raw.trim())
             .map_err(|e| bad(format!("not a URL ({e}); use smtp://host:port")))?;
@@ -174,6 +181,12 @@ impl fmt::Debug for SmtpMailer {
 }
 
 impl SmtpMailer {
+    /// A mailer for `url` with `options` (timeout, EHLO name, extra root certificates).
+    ///
+    /// # Errors
+    ///
+    /// [`SmtpConfigError`] when the CA file cannot be read or parsed, or
+    /// the TLS settings cannot be built.
     pub fn new(url: &SmtpUrl, options: &SmtpOptions) -> Result<SmtpMailer, SmtpConfigError> {
         let tls = match url.security {
             SmtpSecurity::Plain => Tls::None,

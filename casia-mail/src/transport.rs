@@ -8,6 +8,7 @@ use lettre::message::Message;
 /// A mail transport: SMTP in production ([`crate::smtp::SmtpMailer`]).
 #[async_trait]
 pub trait Mailer: Send + Sync {
+    /// Sends one message; `Ok` once the server accepted it.
     async fn send(&self, message: &Message) -> Result<(), SendError>;
 }
 
@@ -18,5 +19,6 @@ pub struct SendError {
     /// The server refused it for good (5xx); the relay still retries up to
     /// its attempts, since a relay's 5xx is sometimes a passing fault.
     pub permanent: bool,
+    /// What the server or the connection said, for the outbox's `last_error`.
     pub detail: String,
 }

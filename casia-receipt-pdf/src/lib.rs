@@ -10,6 +10,9 @@
 //! accents render), wraps text by the fonts' metrics, breaks pages, and
 //! writes a correct cross-reference table.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 use std::fmt::Write as _;
 
 use casia_core::receipt::Receipt;

@@ -9,6 +9,7 @@
 //! their bytes, outbox rows — and case numbers come from a per-year counter
 //! row in that transaction, so they are gap-free (DOMAIN.md §4, §10).
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 // Without a backend feature the crate is an empty shell that only reports
 // "unsupported"; its unused parts are expected then.
 #![cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(unused))]
@@ -49,11 +50,14 @@ pub const DEFAULT_URL: &str = "sqlite:casia.db?mode=rwc";
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Backend {
+    /// SQLite (a file, or `sqlite::memory:`).
     Sqlite,
+    /// PostgreSQL.
     Postgres,
 }
 
 impl Backend {
+    /// The name: `sqlite` or `postgres`.
     pub fn as_str(self) -> &'static str {
         match self {
             Backend::Sqlite => "sqlite",
@@ -261,6 +265,7 @@ impl SqlStore {
         }
     }
 
+    /// The database this store runs on.
     pub fn backend(&self) -> Backend {
         match self.inner {
             #[cfg(feature = "sqlite")]

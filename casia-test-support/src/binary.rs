@@ -14,7 +14,9 @@ use serde_json::Value;
 /// The binary and the working directory its commands run in.
 #[derive(Debug, Clone)]
 pub struct Casia {
+    /// The `casia` executable.
     pub bin: PathBuf,
+    /// The working directory every command runs in (database, secret, logs).
     pub dir: PathBuf,
 }
 
@@ -97,9 +99,11 @@ impl Casia {
 
 /// A running `casia serve`, killed when dropped.
 pub struct Server {
+    /// The `casia serve` process.
     pub child: Child,
     /// `127.0.0.1:PORT`.
     pub addr: String,
+    /// The file its standard error (the log) goes to: `server.log` in the directory.
     pub log: PathBuf,
 }
 
@@ -151,8 +155,11 @@ pub fn text(bytes: &[u8]) -> String {
 /// An HTTP answer.
 #[derive(Debug)]
 pub struct Reply {
+    /// The status code.
     pub status: u16,
+    /// The headers, names as sent, in order.
     pub headers: Vec<(String, String)>,
+    /// The body bytes.
     pub body: Vec<u8>,
 }
 

@@ -96,14 +96,18 @@ pub fn generous_limits() -> AttachmentLimits {
     }
 }
 
+/// A date from `YYYY-MM-DD`; panics on anything else (tests only).
 pub fn date(s: &str) -> NaiveDate {
     s.parse().expect("date")
 }
 
+/// An instant from RFC 3339 text, e.g. `2026-11-02T09:30:00+01:00`; panics on anything else (tests
+/// only).
 pub fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("instant")
 }
 
+/// A user actor of `authorization` in `province`; panics on an invalid id (tests only).
 pub fn user(authorization: &str, user: &str, province: &str) -> Actor {
     Actor::User {
         authorization: AuthorizationId::parse(authorization).expect("authorization"),
@@ -112,6 +116,7 @@ pub fn user(authorization: &str, user: &str, province: &str) -> Actor {
     }
 }
 
+/// A processor actor of `office`; panics on an invalid id (tests only).
 pub fn processor(id: &str, office: &str) -> Actor {
     Actor::Processor {
         processor: ProcessorId::parse(id).expect("processor"),

@@ -6,7 +6,7 @@
 //!   PDF-signed attachments;
 //! - [`test_calendar`]: a small holiday calendar and the model's own view of
 //!   it (the model-based test counts business days independently);
-//! - [`env`]: the services a test needs from its environment (PostgreSQL,
+//! - [`env`](mod@env): the services a test needs from its environment (PostgreSQL,
 //!   a Python with aiosmtpd), read from `CASIA_TEST_*` variables;
 //! - [`smtp`]: the SMTP test server and a reader for what it received;
 //! - [`binary`]: the real `casia` binary, `serve` on a free port, and a few
@@ -14,6 +14,7 @@
 //! - [`outbox`]: the outbox lifecycle (DOMAIN.md §9) checked against any
 //!   store, step by step, with the core's pure functions as the model.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod binary;
 pub mod env;

@@ -131,14 +131,17 @@ impl SmtpSink {
         self.launch();
     }
 
+    /// The port the sink listens on (kept across restarts).
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The `--smtp` URL of the sink: `smtp://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
+    /// The folder the sink writes each message to, one `.eml` file each.
     pub fn mail_dir(&self) -> PathBuf {
         self.dir.join("mail")
     }
@@ -191,6 +194,9 @@ pub struct Received {
 }
 
 impl Received {
+    /// Decodes a raw message as the sink stored it (CRLF or LF line ends;
+    /// the sink's `X-Envelope-To` headers give the envelope recipients).
+    /// Panics on a body that does not decode (tests only).
     pub fn parse(raw: &[u8]) -> Received {
         let text = String::from_utf8_lossy(raw).replace("\r\n", "\n");
         let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));

@@ -84,6 +84,8 @@ pub fn holidays_for(province: &str, office: &str) -> BTreeSet<NaiveDate> {
     set
 }
 
+/// The test calendar as a [`HolidayCalendar`]: [`NATIONAL`] and [`REGIONAL`], covering 2025 and
+/// 2026.
 pub fn calendar() -> HolidayCalendar {
     let regional: serde_json::Map<String, serde_json::Value> = REGIONAL
         .iter()

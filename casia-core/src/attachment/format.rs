@@ -8,10 +8,10 @@
 //!    it is not parsed further); JPEG, PNG and TIFF by their signatures;
 //!    RTF by `{\rtf`;
 //! 2. a ZIP or an OLE compound file is judged by its structure
-//!    ([`office`](super::office)): DOCX/XLSX/ODT/ODS or DOC/XLS, else
+//!    (`office`): DOCX/XLSX/ODT/ODS or DOC/XLS, else
 //!    unsupported — a ZIP signature (4 bytes) only counts when the content
 //!    is not valid text;
-//! 3. everything else must be text ([`text`](super::text)): valid UTF-8,
+//! 3. everything else must be text (`text`): valid UTF-8,
 //!    no NUL byte, not HTML or SVG. A signature shorter than 8 bytes (`BM`,
 //!    `MZ`, `ID3`, `GIF87a`) never outvotes valid text — and content that
 //!    is not valid text has no accepted format left, so every executable,
@@ -183,7 +183,22 @@ const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 /// unsupported, never a panic.
 ///
 /// # Errors
+///
 /// [`UnsupportedFormat`] for anything that is none of the accepted formats.
+///
+/// # Examples
+///
+/// ```rust
+/// use casia_core::attachment::format::{AttachmentFormat, UnsupportedFormat, detect};
+///
+/// assert_eq!(detect(b"%PDF-1.7\n%%EOF\n"), Ok(AttachmentFormat::Pdf));
+/// // Valid UTF-8 without NUL is text, whatever the file name says.
+/// assert_eq!(detect("naf;importe\n281234567840;125,50\n".as_bytes()), Ok(AttachmentFormat::Text));
+/// assert_eq!(detect(b"<?xml version=\"1.0\"?><fichero/>"), Ok(AttachmentFormat::Xml));
+/// // A page a browser would render is refused, as is an executable.
+/// assert_eq!(detect(b"<html><body>hola</body></html>"), Err(UnsupportedFormat));
+/// assert_eq!(detect(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00"), Err(UnsupportedFormat));
+/// ```
 pub fn detect(content: &[u8]) -> Result<AttachmentFormat, UnsupportedFormat> {
     if content.is_empty() {
         return Err(UnsupportedFormat);

@@ -48,23 +48,34 @@ impl Default for AttachmentLimits {
 pub struct Attachment {
     /// 1-based, in the order added to the case.
     pub id: u32,
+    /// The document-type code from the catalog, e.g. `identity`.
     pub document_type: String,
+    /// The title, 1–100 characters after trimming.
     pub title: AttachmentTitle,
+    /// The sanitised stored file name ([`file_name::stored_file_name`]), at most 255 bytes.
     pub file_name: String,
+    /// The format detected from the content; gives the media type.
     pub format: AttachmentFormat,
+    /// The size, bytes.
     pub size: u64,
     /// Lower-case hex SHA-256 of the bytes.
     pub sha256: String,
+    /// When it was added (UTC instant).
     pub added_at: DateTime<Utc>,
+    /// Who added it.
     pub added_by: ActorRef,
 }
 
 /// An attachment as given to a command: nothing checked yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAttachment {
+    /// The document-type code as given (checked against the catalog).
     pub document_type: String,
+    /// The title as given (trimmed and checked: 1–100 characters).
     pub title: String,
+    /// The file name as given by the client; only a label, sanitised before it is stored.
     pub file_name: String,
+    /// The bytes.
     pub content: Arc<[u8]>,
 }
 
@@ -72,7 +83,9 @@ pub struct NewAttachment {
 /// the case in one transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AcceptedAttachment {
+    /// The metadata to record on the case.
     pub meta: Attachment,
+    /// The bytes, to write with the case.
     pub content: Arc<[u8]>,
 }
 
@@ -92,6 +105,16 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// `unsupported_format`, then `too_many` and `total_too_large` (counting
 /// `existing`, those earlier in the command and this one), then duplicates.
 /// The first failure rejects the whole command.
+///
+/// Accepted attachments get ids after the largest existing one, a sanitised
+/// file name, their detected format, SHA-256 and size.
+///
+/// # Errors
+///
+/// - [`CasiaError::AttachmentRejected`] with the first failing
+///   [`RejectionReason`] and the attachment's 0-based index;
+/// - [`CasiaError::DuplicateAttachment`] when its SHA-256 matches an
+///   existing attachment or one earlier in `new`.
 pub fn accept_attachments(
     existing: &[Attachment],
     new: &[NewAttachment],

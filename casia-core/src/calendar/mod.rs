@@ -1,7 +1,7 @@
 //! Holidays and business days (DOMAIN.md §5; Ley 39/2015 art. 30.6–30.7),
 //! and the Europe/Madrid civil dates every rule is counted in.
 //!
-//! [`HolidayCalendar`] is operator data (a JSON file, [`file`]); a case sees
+//! [`HolidayCalendar`] is operator data (a JSON file, [`file`](mod@file)); a case sees
 //! it through [`CaseCalendar`], which answers [`BusinessDays`] and says why
 //! a day is not one ([`NonBusinessReason`]). Years the file does not cover
 //! still skip the days no community can move ([`fixed`]).
@@ -155,7 +155,9 @@ pub enum Coverage {
 /// or a forecast (`provisional`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum YearStatus {
+    /// `final` — the published BOE list.
     Final,
+    /// `provisional` — a forecast, to be replaced when the BOE publishes.
     Provisional,
 }
 
@@ -172,6 +174,7 @@ impl YearStatus {
 /// Where one year of the calendar comes from (the file's `sources`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct YearSource {
+    /// Whether the year's list is final or provisional.
     pub status: YearStatus,
     /// E.g. the BOE identifier of the year's *relación de fiestas laborales*.
     pub reference: String,
@@ -208,7 +211,9 @@ impl Default for HolidayCalendar {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {message}")]
 pub struct CalendarError {
+    /// The JSON path of the fault, e.g. `$.national[3]`.
     pub path: String,
+    /// What is wrong there.
     pub message: String,
 }
 
@@ -226,11 +231,47 @@ impl HolidayCalendar {
         }
     }
 
-    /// Reads a calendar file's text (format: [`file`]).
+    /// Reads a calendar file's text (format: [`file`](mod@file)).
     ///
     /// # Errors
+    ///
     /// [`CalendarError`] naming the JSON path of the first fault: not JSON,
     /// an unknown key, a malformed date, an unknown community or province.
+    ///
+    /// # Examples
+    ///
+    /// A Barcelona autorizado (province `08`, Cataluña) whose case sits at
+    /// the Madrid office (`28`): Catalan, Madrid and Madrid-city days all
+    /// count (Ley 39/2015 art. 30.6–30.7).
+    ///
+    /// ```rust
+    /// use casia_core::calendar::{BusinessDays, HolidayCalendar, NonBusinessReason};
+    /// use chrono::NaiveDate;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let calendar = HolidayCalendar::from_json(r#"{
+    ///   "national": ["2026-01-01", {"date": "2026-01-06", "name": "Epifanía del Señor"}],
+    ///   "regional": {"ES-CT": [{"date": "2026-06-24", "name": "Sant Joan"}]},
+    ///   "local": {"28": [{"date": "2026-05-15", "name": "San Isidro"}]}
+    /// }"#)?;
+    /// assert!(calendar.covers_year(2026) && !calendar.covers_year(2027));
+    ///
+    /// let case = calendar.for_case("08".parse()?, "28".parse()?);
+    /// let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d");
+    /// assert!(!case.is_business_day(day("2026-06-24")?)); // Sant Joan (ES-CT)
+    /// assert!(!case.is_business_day(day("2026-05-15")?)); // San Isidro (office's city)
+    /// // For a Madrid autorizado at the Madrid office, Sant Joan is a business day.
+    /// let madrid = calendar.for_case("28".parse()?, "28".parse()?);
+    /// assert!(madrid.is_business_day(day("2026-06-24")?));
+    /// assert_eq!(
+    ///     case.reasons(day("2026-05-15")?),
+    ///     [NonBusinessReason::Local { province: "28".parse()?, name: Some("San Isidro".into()) }]
+    /// );
+    /// // 2027 is not covered: only weekends and the unmovable national days count.
+    /// assert!(!case.is_business_day(day("2027-01-01")?));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_json(json: &str) -> Result<HolidayCalendar, CalendarError> {
         let value: serde_json::Value = serde_json::from_str(json).map_err(|e| CalendarError {
             path: "$".into(),
@@ -242,6 +283,7 @@ impl HolidayCalendar {
     /// Reads an already parsed calendar file (a scenario's `calendar` key).
     ///
     /// # Errors
+    ///
     /// As [`HolidayCalendar::from_json`].
     pub fn from_value(value: &serde_json::Value) -> Result<HolidayCalendar, CalendarError> {
         file::parse(value)
@@ -357,6 +399,10 @@ impl HolidayCalendar {
     /// office ∪ the local days of the office's province; weekends always
     /// off; in a year the calendar does not cover, the unmovable national
     /// days ([`fixed`]).
+    ///
+    /// `province` is the case's (the submitting user's) province, `office`
+    /// its office at the moment the deadline is set. See
+    /// [`HolidayCalendar::from_json`] for an example.
     pub fn for_case(&self, province: ProvinceCode, office: ProvinceCode) -> CaseCalendar<'_> {
         let (a, b) = (province.community(), office.community());
         CaseCalendar {
@@ -415,21 +461,31 @@ pub enum NonBusinessReason {
     /// Saturday or Sunday.
     Weekend,
     /// A national holiday of the calendar.
-    National { name: Option<String> },
+    National {
+        /// The holiday's name, when the calendar gives one.
+        name: Option<String>,
+    },
     /// A holiday of the community of the authorization's province or of the
     /// office (art. 30.6).
     Regional {
+        /// The community (ISO 3166-2) whose holiday it is.
         community: Community,
+        /// The holiday's name, when the calendar gives one.
         name: Option<String>,
     },
     /// A day of the city where the office's province has its office (art. 30.7).
     Local {
+        /// The office's province.
         province: ProvinceCode,
+        /// The holiday's name, when the calendar gives one.
         name: Option<String>,
     },
     /// An unmovable national day (RD 2001/1983 art. 45.1) in a year the
     /// calendar does not cover.
-    Unmovable { name: String },
+    Unmovable {
+        /// The day's name, e.g. "Natividad del Señor".
+        name: String,
+    },
 }
 
 /// A calendar seen from one case: the authorization's community, the
