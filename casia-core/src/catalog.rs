@@ -164,8 +164,11 @@ pub struct CaseTypeEntry {
     pub materias: Vec<Materia>,
 }
 
-/// A loaded, checked catalog.
+/// A loaded, checked catalog. Deserialising runs every load rule of
+/// DOMAIN.md §2 ([`Catalog::from_value`]), so an unchecked catalog cannot
+/// come in through serde.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "serde_json::Value")]
 pub struct Catalog {
     /// The document types attachments may be classified as.
     pub document_types: Vec<DocumentType>,
@@ -198,6 +201,19 @@ pub struct Classified<'c> {
 }
 
 const DEFAULT_CATALOG_JSON: &str = include_str!("../data/default_catalog.json");
+
+impl TryFrom<Value> for Catalog {
+    type Error = String;
+    fn try_from(value: Value) -> Result<Self, String> {
+        Catalog::from_value(&value).map_err(|faults| {
+            faults
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+}
 
 impl Catalog {
     /// The catalog shipped with the crate (DOMAIN.md §2 "default catalog").

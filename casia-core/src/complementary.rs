@@ -385,8 +385,22 @@ string_newtype!(Reference);
 
 /// The normalised complementary data of a case: field → normalised value
 /// (DOMAIN.md §4: values are stored normalised).
+///
+/// Deserialising parses every field again (as stored data was normalised,
+/// this accepts exactly what `parse` produced), so invalid values cannot
+/// come in through serde.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "BTreeMap<String, String>")]
 pub struct ComplementaryData(BTreeMap<FieldCode, String>);
+
+impl TryFrom<BTreeMap<String, String>> for ComplementaryData {
+    type Error = InvalidComplementaryData;
+    /// The field rules of DOMAIN.md §4 without the submission month, which
+    /// only submission knows (a stored `settlement_period` was checked then).
+    fn try_from(raw: BTreeMap<String, String>) -> Result<Self, Self::Error> {
+        ComplementaryData::parse(&raw, i32::MAX, 12)
+    }
+}
 
 /// `invalid_complementary_data`: the named field has an unknown code or an
 /// invalid value (DOMAIN.md §4). `field` is the code exactly as given.

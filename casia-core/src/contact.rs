@@ -15,7 +15,8 @@ use crate::ports::ContactDirectory;
 pub const MAX_ADDRESS_LEN: usize = 254;
 
 /// A contact address: `local@domain` (RFC 5322 addr-spec, no display name,
-/// no comments), trimmed, at most [`MAX_ADDRESS_LEN`] characters.
+/// no comments), trimmed, at most [`MAX_ADDRESS_LEN`] octets (UTF-8 bytes,
+/// as SMTP counts them).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ContactAddress(String);
 
@@ -46,7 +47,7 @@ impl ContactAddress {
     pub fn parse(raw: &str) -> Result<ContactAddress, CasiaError> {
         let text = raw.trim();
         let invalid = || CasiaError::invalid_field("email");
-        if text.is_empty() || text.chars().count() > MAX_ADDRESS_LEN {
+        if text.is_empty() || text.len() > MAX_ADDRESS_LEN {
             return Err(invalid());
         }
         let parsed = email_address::EmailAddress::from_str(text).map_err(|_| invalid())?;

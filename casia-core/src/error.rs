@@ -161,7 +161,7 @@ pub enum CasiaError {
     },
     /// `invalid_classification` naming the first missing level: `case_type`, `materia`, `category`
     /// or `subcategory`.
-    #[error("invalid classification")]
+    #[error("invalid classification: no such {field} in the catalog")]
     InvalidClassification {
         /// The first level not found: `case_type`, `materia`, `category` or `subcategory`.
         field: String,
@@ -200,7 +200,9 @@ pub enum CasiaError {
     },
     /// `duplicate_attachment`: the same SHA-256 as an attachment already on the case or earlier in
     /// the command.
-    #[error("attachment {index} duplicates one already on the case")]
+    #[error(
+        "attachment {index} has the same content (SHA-256) as one already on the case or earlier in this command"
+    )]
     DuplicateAttachment {
         /// Position of the duplicate in the command's list (0-based).
         index: usize,

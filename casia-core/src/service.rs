@@ -222,10 +222,13 @@ impl CaseService {
         loop {
             let now = self.clock.now();
             let case = self.visible(actor, number).await?;
-            let change = decide(&case, actor, command, &self.rules(), now)?;
+            // A precondition is evaluated before the method (RFC 9110 §13.2.1),
+            // but after visibility: a stale `If-Match` on a case the actor
+            // cannot see is still `not_found`.
             if expected.is_some_and(|v| v != case.version) {
                 return Err(CasiaError::VersionConflict.into());
             }
+            let change = decide(&case, actor, command, &self.rules(), now)?;
             match self.repo.update(&change).await {
                 Ok(()) => {
                     return Ok(Outcome {
@@ -384,11 +387,10 @@ impl CaseService {
         // A set beside the ordered list: the reminder pass asks it once per case.
         let mut closed = std::collections::HashSet::new();
         let waiting = self.repo.awaiting_information().await?;
-        // Decided on the cases as loaded (no second read), written a chunk at
-        // a time; a case someone changed meanwhile goes the ordinary
+        // Decided on the cases as loaded (no second read) a chunk at a time,
+        // so only one chunk of changed cases is held beside the loaded ones;
+        // a case someone changed meanwhile goes the ordinary
         // re-read-and-decide way, so the report stays in ascending order.
-        // Decided a chunk at a time, so only one chunk of changed cases is
-        // held beside the loaded ones.
         let overdue: Vec<&Case> = waiting
             .iter()
             .filter(|c| c.deadline.is_some_and(|d| is_overdue(d, now)))

@@ -16,9 +16,32 @@ fn bounded(raw: &str, max: usize) -> Option<String> {
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $name:ident, $max:expr) => {
         $(#[$doc])*
+        ///
+        /// Deserialising parses too, so a stored or sent text out of range
+        /// is an error, never a value ("parse, don't validate").
         #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(transparent)]
+        #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(raw: String) -> Result<Self, String> {
+                Self::parse(&raw).ok_or_else(|| {
+                    format!(
+                        "{}: 1–{} characters after trimming, got {}",
+                        stringify!($name),
+                        $max,
+                        raw.trim().chars().count()
+                    )
+                })
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(text: $name) -> String {
+                text.0
+            }
+        }
 
         impl $name {
             /// The longest text accepted, in characters after trimming.

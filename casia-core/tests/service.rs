@@ -321,6 +321,23 @@ fn execute_at_a_stale_version_is_a_conflict_and_changes_nothing() {
     );
 }
 
+/// The precondition comes before the rules (RFC 9110 §13.2.1), after
+/// visibility: a stale version on a command the actor may not run is
+/// `version_conflict`; on a case the actor cannot see, `not_found`.
+#[test]
+fn a_stale_version_is_reported_before_a_rule_and_after_visibility() {
+    let r = race(AttachmentLimits::default());
+    let n = submit(&r.service, &u1());
+    run(&r.service, &u2(), n, add_documentation(1));
+    let assign = Command::Assign { processor: None };
+    let forbidden = block_on(r.service.execute_at_version(&u1(), n, &assign, 1));
+    assert_eq!(code(forbidden), "version_conflict");
+    let current = block_on(r.service.execute_at_version(&u1(), n, &assign, 2));
+    assert_eq!(code(current), "forbidden");
+    let hidden = block_on(r.service.execute_at_version(&other_user(), n, &assign, 1));
+    assert_eq!(code(hidden), "not_found");
+}
+
 // (c) with the version current when read but stale when written.
 #[test]
 fn execute_at_version_does_not_retry_a_conflict_at_write_time() {

@@ -86,7 +86,7 @@ pub struct SkippedDayView {
 
 /// A deadline and why it falls where it does.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct DeadlineView {
+pub struct DeadlineExplanationView {
     /// The request's Madrid date.
     pub from: String,
     /// How many days were counted (1–365).
@@ -103,9 +103,9 @@ pub struct DeadlineView {
     pub uncovered_years: Vec<i32>,
 }
 
-impl From<&DeadlineExplanation> for DeadlineView {
-    fn from(e: &DeadlineExplanation) -> DeadlineView {
-        DeadlineView {
+impl From<&DeadlineExplanation> for DeadlineExplanationView {
+    fn from(e: &DeadlineExplanation) -> DeadlineExplanationView {
+        DeadlineExplanationView {
             from: e.from.to_string(),
             days: e.policy.days,
             unit: e.policy.unit.as_str().into(),
@@ -130,7 +130,7 @@ impl From<&DeadlineExplanation> for DeadlineView {
     security(("bearer" = [])),
     params(DeadlineParams),
     responses(
-        (status = 200, description = "The deadline and the skipped days", body = DeadlineView),
+        (status = 200, description = "The deadline and the skipped days", body = DeadlineExplanationView),
         (status = 422, description = "`invalid_query` naming the parameter (`from`, `days`, `unit`, `province`, `office`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -138,7 +138,7 @@ pub async fn deadline(
     State(state): State<AppState>,
     Caller(_): Caller,
     RawQuery(query): RawQuery,
-) -> Result<Json<DeadlineView>, ApiError> {
+) -> Result<Json<DeadlineExplanationView>, ApiError> {
     let p: DeadlineParams = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::Malformed(format!("malformed query: {e}")))?;
     let arg = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -150,5 +150,5 @@ pub async fn deadline(
         &arg(&p.office),
     )?;
     let explanation = q.explain(&state.service().rules().calendar);
-    Ok(Json(DeadlineView::from(&explanation)))
+    Ok(Json(DeadlineExplanationView::from(&explanation)))
 }

@@ -148,10 +148,14 @@ pub fn case_number(raw: &str) -> Result<CaseNumber, ApiError> {
 pub struct IfMatch(pub Option<u64>);
 
 impl IfMatch {
-    /// Reads the header: `"3"`, `W/"3"` or a bare `3` is version 3; `*` or no header is none.
+    /// Reads the header: `"3"` or a bare `3` is version 3; `*` or no header
+    /// is none.
     ///
     /// # Errors
     ///
+    /// [`ApiError::Stale`] (412) for a weak tag `W/"3"`: `If-Match` uses the
+    /// strong comparison (RFC 9110 §13.1.1), under which a weak tag never
+    /// matches — whatever the case, so the answer leaks nothing.
     /// [`ApiError::Malformed`] (400) for anything else.
     pub fn parse(headers: &HeaderMap) -> Result<IfMatch, ApiError> {
         let Some(value) = headers.get(header::IF_MATCH) else {
@@ -162,7 +166,10 @@ impl IfMatch {
         if text == "*" {
             return Ok(IfMatch(None));
         }
-        let tag = text.strip_prefix("W/").unwrap_or(text);
+        if text.starts_with("W/") {
+            return Err(ApiError::Stale);
+        }
+        let tag = text;
         let inner = tag
             .strip_prefix('"')
             .and_then(|t| t.strip_suffix('"'))
@@ -338,7 +345,10 @@ mod tests {
     #[test]
     fn if_match_forms() {
         assert_eq!(if_match("\"3\"").ok(), Some(IfMatch(Some(3))));
-        assert_eq!(if_match("W/\"4\"").ok(), Some(IfMatch(Some(4))));
+        assert!(
+            matches!(if_match("W/\"4\""), Err(ApiError::Stale)),
+            "weak tags never match"
+        );
         assert_eq!(if_match("5").ok(), Some(IfMatch(Some(5))));
         assert_eq!(if_match("*").ok(), Some(IfMatch(None)));
         assert!(matches!(if_match("\"x\""), Err(ApiError::Malformed(_))));

@@ -1394,12 +1394,23 @@ async fn if_match_runs_only_at_the_given_version() {
     )
     .await
     .problem(StatusCode::BAD_REQUEST, "malformed_request");
-    let a = post_json_if_match(
+    // If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never
+    // matches.
+    post_json_if_match(
         &h,
         &format!("{base}/escalate"),
         &p,
         json!({"note": "n"}),
         "W/\"2\"",
+    )
+    .await
+    .problem(StatusCode::PRECONDITION_FAILED, "version_conflict");
+    let a = post_json_if_match(
+        &h,
+        &format!("{base}/escalate"),
+        &p,
+        json!({"note": "n"}),
+        "\"2\"",
     )
     .await;
     assert_eq!(a.status, StatusCode::OK);
@@ -1707,4 +1718,31 @@ async fn lost_write_races_are_409_and_with_if_match_412() {
     )
     .await;
     assert_eq!(a.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn schema_names_in_the_openapi_document_are_unique() {
+    // Two wire types with one schema name make one silently replace the
+    // other in `components.schemas` (seen: DeadlineView of the catalog and
+    // of the calendar endpoint).
+    let doc: serde_json::Value =
+        serde_json::from_str(&casia_http::openapi::openapi_text().expect("text")).expect("json");
+    let catalog_deadline = &doc["components"]["schemas"]["CaseTypeView"]["properties"]["deadline"];
+    let referenced = catalog_deadline["$ref"]
+        .as_str()
+        .or_else(|| catalog_deadline["allOf"][0]["$ref"].as_str())
+        .unwrap_or_default()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let schema = &doc["components"]["schemas"][&referenced];
+    assert!(
+        schema["properties"].get("days").is_some() && schema["properties"].get("skipped").is_none(),
+        "the catalog's deadline is {{days, unit}}: {schema}"
+    );
+    assert!(
+        doc["components"]["schemas"]["DeadlineExplanationView"]["properties"]["skipped"]
+            .is_object()
+    );
 }
