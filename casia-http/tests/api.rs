@@ -2,6 +2,7 @@
 //! `app(state)` over the memory store and a fixed clock, called with
 //! `tower::ServiceExt::oneshot`.
 
+use casia_test_support::binary::multipart;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -223,34 +224,6 @@ async fn post_json_if_match(
             .expect("request"),
     )
     .await
-}
-
-/// A multipart body: `(name, file name, bytes)`; a `None` file name makes
-/// a plain field.
-fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "casia-test-boundary-7d1f";
-    let mut body = Vec::new();
-    for (name, file, bytes) in parts {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        match file {
-            Some(f) => body.extend_from_slice(
-                format!(
-                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-                )
-                .as_bytes(),
-            ),
-            None => body.extend_from_slice(
-                format!(
-                    "Content-Disposition: form-data; name=\"{name}\"\r\nContent-Type: application/json\r\n\r\n"
-                )
-                .as_bytes(),
-            ),
-        }
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 async fn post_multipart(

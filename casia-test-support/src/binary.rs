@@ -267,18 +267,23 @@ pub fn json_call(addr: &str, method: &str, path: &str, token: &str, body: Option
     http(addr, method, path, &headers, payload.as_bytes())
 }
 
-/// A `multipart/form-data` body of `(name, file name, bytes)` parts; the
-/// content type with its boundary.
+/// A `multipart/form-data` body of `(name, file name, bytes)` parts (a
+/// `None` file name makes a JSON field; a file part is
+/// `application/octet-stream`); the content type with its boundary.
 pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "casia-test-boundary-31337";
+    let boundary = "casia-test-boundary-7d1f";
     let mut body = Vec::new();
     for (name, file, bytes) in parts {
         body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        let disposition = match file {
-            Some(f) => format!("form-data; name=\"{name}\"; filename=\"{f}\""),
-            None => format!("form-data; name=\"{name}\""),
+        let head = match file {
+            Some(f) => format!(
+                "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            ),
+            None => format!(
+                "Content-Disposition: form-data; name=\"{name}\"\r\nContent-Type: application/json\r\n\r\n"
+            ),
         };
-        body.extend_from_slice(format!("Content-Disposition: {disposition}\r\n\r\n").as_bytes());
+        body.extend_from_slice(head.as_bytes());
         body.extend_from_slice(bytes);
         body.extend_from_slice(b"\r\n");
     }

@@ -67,6 +67,26 @@ async fn same(step: &str, outbox: &dyn Outbox, model: &Model) {
     );
 }
 
+/// Claims on the store and on the model; both must take the same messages.
+async fn claim_both(
+    step: &str,
+    outbox: &dyn Outbox,
+    model: &mut Model,
+    now: DateTime<Utc>,
+    limit: usize,
+    lease: TimeDelta,
+) {
+    let got: Vec<u64> = outbox
+        .claim_due(now, limit, lease)
+        .await
+        .expect("claim")
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(got, model.claim(now, limit, lease), "{step}");
+    same(step, outbox, model).await;
+}
+
 fn failure(retry_at: Option<DateTime<Utc>>, error: &str) -> DeliveryFailure {
     DeliveryFailure {
         recipient: Some("gestoria@example.es".into()),
@@ -103,15 +123,7 @@ pub async fn check_lifecycle(service: &CaseService, outbox: &dyn Outbox, clock: 
 
     // Claims: oldest first, up to the limit, each an attempt, held.
     for (step, limit) in [("claim 2", 2), ("claim the rest", 10), ("claim none", 10)] {
-        let got: Vec<u64> = outbox
-            .claim_due(t0, limit, lease)
-            .await
-            .expect("claim")
-            .iter()
-            .map(|m| m.id)
-            .collect();
-        assert_eq!(got, model.claim(t0, limit, lease), "{step}");
-        same(step, outbox, &model).await;
+        claim_both(step, outbox, &mut model, t0, limit, lease).await;
     }
 
     // A failure with a retry, one without (dead), a delivery, a failure
@@ -166,35 +178,27 @@ pub async fn check_lifecycle(service: &CaseService, outbox: &dyn Outbox, clock: 
     same("unknown ids", outbox, &model).await;
 
     // The backoff ends: the first is due again; the fourth is still held.
-    let got: Vec<u64> = outbox
-        .claim_due(later, 10, lease)
-        .await
-        .expect("claim")
-        .iter()
-        .map(|m| m.id)
-        .collect();
-    assert_eq!(
-        got,
-        model.claim(later, 10, lease),
-        "claim after the backoff"
-    );
-    same("claim after the backoff", outbox, &model).await;
+    claim_both(
+        "claim after the backoff",
+        outbox,
+        &mut model,
+        later,
+        10,
+        lease,
+    )
+    .await;
     // The lease ends (the relay died mid-send): claimable again, a second
     // attempt counted.
     let after_lease = t0 + lease + TimeDelta::seconds(1);
-    let got: Vec<u64> = outbox
-        .claim_due(after_lease, 10, lease)
-        .await
-        .expect("claim")
-        .iter()
-        .map(|m| m.id)
-        .collect();
-    assert_eq!(
-        got,
-        model.claim(after_lease, 10, lease),
-        "claim after the lease"
-    );
-    same("claim after the lease", outbox, &model).await;
+    claim_both(
+        "claim after the lease",
+        outbox,
+        &mut model,
+        after_lease,
+        10,
+        lease,
+    )
+    .await;
 
     // An operator retries the dead one (attempts reset); retrying a pending
     // or unknown one does nothing.
