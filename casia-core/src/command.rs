@@ -540,8 +540,14 @@ fn apply_input(
             comment,
             attachments,
         } => {
-            let comment =
-                Comment::parse_optional(comment.as_deref()).map_err(|()| invalid("comment"))?;
+            let comment = Comment::parse_optional(comment.as_deref()).map_err(|()| {
+                CasiaError::invalid_text(
+                    "comment",
+                    1,
+                    Comment::MAX_CHARS,
+                    comment.as_deref().unwrap_or_default(),
+                )
+            })?;
             input.new_attachments = accept_attachments(
                 &case.attachments,
                 attachments,
@@ -558,8 +564,14 @@ fn apply_input(
                 .extend(input.new_attachments.iter().map(|a| a.meta.clone()));
         }
         Command::Cancel { reason } => {
-            let reason =
-                Reason::parse_optional(reason.as_deref()).map_err(|()| invalid("reason"))?;
+            let reason = Reason::parse_optional(reason.as_deref()).map_err(|()| {
+                CasiaError::invalid_text(
+                    "reason",
+                    0,
+                    Reason::MAX_CHARS,
+                    reason.as_deref().unwrap_or_default(),
+                )
+            })?;
             input.observation = reason.map(|r| r.as_str().to_owned());
         }
         Command::Assign { processor } => {
@@ -570,11 +582,14 @@ fn apply_input(
             });
         }
         Command::RequestInformation { observation } => {
-            let text = Observation::parse(observation).ok_or_else(|| invalid("observation"))?;
+            let text = Observation::parse(observation).ok_or_else(|| {
+                CasiaError::invalid_text("observation", 1, Observation::MAX_CHARS, observation)
+            })?;
             input.observation = Some(text.as_str().to_owned());
         }
         Command::Escalate { note } => {
-            let note = Note::parse(note).ok_or_else(|| invalid("note"))?;
+            let note = Note::parse(note)
+                .ok_or_else(|| CasiaError::invalid_text("note", 1, Note::MAX_CHARS, note))?;
             input.observation = Some(note.as_str().to_owned());
         }
         Command::Transfer { office, note } => {
@@ -582,7 +597,14 @@ fn apply_input(
             if office == case.office {
                 return Err(invalid("office"));
             }
-            let note = Note::parse_optional(note.as_deref()).map_err(|()| invalid("note"))?;
+            let note = Note::parse_optional(note.as_deref()).map_err(|()| {
+                CasiaError::invalid_text(
+                    "note",
+                    0,
+                    Note::MAX_CHARS,
+                    note.as_deref().unwrap_or_default(),
+                )
+            })?;
             case.office = office;
             case.assignee = None;
             input.observation = note.map(|n| n.as_str().to_owned());
@@ -605,7 +627,9 @@ fn apply_input(
             ));
         }
         Command::Resolve { resolution } => {
-            let resolution = Resolution::parse(resolution).ok_or_else(|| invalid("resolution"))?;
+            let resolution = Resolution::parse(resolution).ok_or_else(|| {
+                CasiaError::invalid_text("resolution", 1, Resolution::MAX_CHARS, resolution)
+            })?;
             input.observation = Some(resolution.as_str().to_owned());
             case.resolution = Some(resolution);
         }
@@ -619,8 +643,14 @@ fn apply_input(
                 .ok()
                 .filter(|r| (1..=5).contains(r))
                 .ok_or_else(|| invalid("rating"))?;
-            let comment = SurveyComment::parse_optional(comment.as_deref())
-                .map_err(|()| invalid("comment"))?;
+            let comment = SurveyComment::parse_optional(comment.as_deref()).map_err(|()| {
+                CasiaError::invalid_text(
+                    "comment",
+                    0,
+                    SurveyComment::MAX_CHARS,
+                    comment.as_deref().unwrap_or_default(),
+                )
+            })?;
             let Actor::User { user, .. } = actor else {
                 return Err(CasiaError::Forbidden);
             };

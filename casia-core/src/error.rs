@@ -153,11 +153,16 @@ pub enum CasiaError {
     /// `transition_not_allowed` — not allowed from the case's substatus.
     #[error("the command is not allowed from the case's substatus")]
     TransitionNotAllowed,
-    /// `invalid_field` naming `field` (e.g. `title`, `comment`, `office`, `rating`).
-    #[error("invalid field `{field}`")]
+    /// `invalid_field` naming `field` (e.g. `title`, `comment`, `office`,
+    /// `rating`), with the rule it broke in words.
+    #[error("invalid field `{field}`: {rule}")]
     InvalidField {
         /// The field, e.g. `title`, `description`, `comment`, `office`.
         field: String,
+        /// What the field must be, and what it was when that helps, e.g.
+        /// `1–150 characters after trimming, got 151` (shown as the
+        /// problem's `detail`; not part of the stable code).
+        rule: String,
     },
     /// `invalid_classification` naming the first missing level: `case_type`, `materia`, `category`
     /// or `subcategory`.
@@ -259,7 +264,7 @@ impl CasiaError {
     /// The single field an error names, when it names one.
     pub fn field(&self) -> Option<&str> {
         match self {
-            CasiaError::InvalidField { field }
+            CasiaError::InvalidField { field, .. }
             | CasiaError::InvalidClassification { field }
             | CasiaError::InvalidComplementaryData { field }
             | CasiaError::InvalidQuery { field } => Some(field),
@@ -288,9 +293,38 @@ impl CasiaError {
         }
     }
 
+    /// `invalid_field` naming `field`, with the field's rule (DOMAIN.md §4,
+    /// §5) in words.
     pub(crate) fn invalid_field(field: &str) -> CasiaError {
+        let rule = match field {
+            "processor" => "a processor id: 1–64 characters of [A-Za-z0-9._-]",
+            "office" => "a province code 01–52 other than the case's current office",
+            "rating" => "an integer from 1 to 5",
+            "email" => "an address local@domain of at most 254 bytes",
+            "comment" => {
+                "a comment of 1–4000 characters after trimming, or at least one attachment"
+            }
+            _ => "out of range",
+        };
         CasiaError::InvalidField {
             field: field.to_owned(),
+            rule: rule.to_owned(),
+        }
+    }
+
+    /// `invalid_field` for a free text out of its length range (DOMAIN.md §5
+    /// "Free text"): `min`–`max` characters after trimming (`min` 0: at
+    /// most `max`), and the length `raw` had.
+    pub(crate) fn invalid_text(field: &str, min: usize, max: usize, raw: &str) -> CasiaError {
+        let got = raw.trim().chars().count();
+        let rule = if min == 0 {
+            format!("at most {max} characters after trimming, got {got}")
+        } else {
+            format!("{min}–{max} characters after trimming, got {got}")
+        };
+        CasiaError::InvalidField {
+            field: field.to_owned(),
+            rule,
         }
     }
 

@@ -194,9 +194,11 @@ pub fn validate_submission(
         &input.category,
         &input.subcategory,
     )?;
-    let title = Title::parse(&input.title).ok_or_else(|| CasiaError::invalid_field("title"))?;
-    let description = Description::parse(&input.description)
-        .ok_or_else(|| CasiaError::invalid_field("description"))?;
+    let title = Title::parse(&input.title)
+        .ok_or_else(|| CasiaError::invalid_text("title", 1, Title::MAX_CHARS, &input.title))?;
+    let description = Description::parse(&input.description).ok_or_else(|| {
+        CasiaError::invalid_text("description", 1, Description::MAX_CHARS, &input.description)
+    })?;
     let (year, month) = madrid_month(now);
     let data = ComplementaryData::parse(&input.complementary_data, year, month)
         .map_err(|e| CasiaError::InvalidComplementaryData { field: e.field })?;

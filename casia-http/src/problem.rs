@@ -235,8 +235,14 @@ impl ApiError {
         match self {
             ApiError::Rule(e) => {
                 let mut p = Problem::new(e.code().into(), status, e.to_string());
-                if let CasiaError::NotHandledByCasia { message } = e {
-                    p.detail.clone_from(message);
+                match e {
+                    CasiaError::NotHandledByCasia { message } => p.detail.clone_from(message),
+                    // The limit in words: "title: 1–150 characters after
+                    // trimming, got 151".
+                    CasiaError::InvalidField { field, rule } => {
+                        p.detail = format!("{field}: {rule}")
+                    }
+                    _ => {}
                 }
                 p.field = e.field().map(str::to_owned);
                 if matches!(
@@ -351,6 +357,8 @@ pub fn problem_response(problem: &Problem) -> Response {
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    // The access log names the code of every problem it answers.
+    response.extensions_mut().insert(problem.code);
     response
 }
 
