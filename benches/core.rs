@@ -124,60 +124,12 @@ fn validate_submission_with_a_1_mib_docx(bencher: divan::Bencher) {
 #[divan::bench(args = ["1 KiB", "10 MiB"])]
 fn detect_a_docx(bencher: divan::Bencher, size: &str) {
     let padding = if size == "10 MiB" { 10 << 20 } else { 1 << 10 };
-    let content = crafted_docx(padding);
+    let content = casia_test_support::samples::crafted_docx(padding);
     assert_eq!(
         detect(&content),
         Ok(casia::attachment::format::AttachmentFormat::Docx)
     );
     bencher.bench(|| detect(divan::black_box(&content)).is_ok());
-}
-
-/// A DOCX whose first (stored) part is `padding` bytes of fake end records.
-fn crafted_docx(padding: usize) -> Vec<u8> {
-    fn le16(v: usize) -> [u8; 2] {
-        u16::try_from(v).unwrap_or(u16::MAX).to_le_bytes()
-    }
-    fn le32(v: usize) -> [u8; 4] {
-        u32::try_from(v).unwrap_or(u32::MAX).to_le_bytes()
-    }
-    let mut noise = Vec::with_capacity(padding);
-    while noise.len() < padding {
-        noise.extend_from_slice(b"PK\x05\x06\xff\xff\xff\xff");
-    }
-    let types = br#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#;
-    let entries: [(&str, &[u8]); 3] = [
-        ("word/media/padding.bin", &noise),
-        ("[Content_Types].xml", types),
-        ("word/document.xml", b"<w/>"),
-    ];
-    let (mut out, mut central) = (Vec::new(), Vec::new());
-    for (name, data) in entries {
-        let offset = out.len();
-        // CRC left 0: detection reads names, sizes and the stored bytes.
-        out.extend_from_slice(b"PK\x03\x04\x14\0\0\0\0\0\0\0\x21\0\0\0\0\0");
-        out.extend_from_slice(&le32(data.len()));
-        out.extend_from_slice(&le32(data.len()));
-        out.extend_from_slice(&le16(name.len()));
-        out.extend_from_slice(&[0, 0]);
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(data);
-        central.extend_from_slice(b"PK\x01\x02\x14\0\x14\0\0\0\0\0\0\0\x21\0\0\0\0\0");
-        central.extend_from_slice(&le32(data.len()));
-        central.extend_from_slice(&le32(data.len()));
-        central.extend_from_slice(&le16(name.len()));
-        central.extend_from_slice(&[0; 12]);
-        central.extend_from_slice(&le32(offset));
-        central.extend_from_slice(name.as_bytes());
-    }
-    let cd_offset = out.len();
-    out.extend_from_slice(&central);
-    out.extend_from_slice(b"PK\x05\x06\0\0\0\0");
-    out.extend_from_slice(&le16(entries.len()));
-    out.extend_from_slice(&le16(entries.len()));
-    out.extend_from_slice(&le32(central.len()));
-    out.extend_from_slice(&le32(cd_offset));
-    out.extend_from_slice(&[0, 0]);
-    out
 }
 
 #[divan::bench]

@@ -56,7 +56,7 @@ pub fn wants_pdf(headers: &HeaderMap) -> bool {
     responses(
         (status = 200, description = "The receipt", content(
             (ReceiptView = "application/json"),
-            (Vec<u8> = "application/pdf"),
+            (crate::dto::Binary = "application/pdf"),
         )),
         (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
     )
@@ -76,7 +76,13 @@ pub async fn receipt(
     if !wants_pdf(&headers) {
         return Ok(Json(ReceiptView::from(&receipt)).into_response());
     }
-    let mut r = Response::new(Body::from(casia_receipt_pdf::render(&receipt)));
+    let pdf = casia_receipt_pdf::render(
+        &receipt,
+        &state.service().rules().catalog,
+        state.public_url(),
+    )
+    .map_err(|e| ApiError::Internal(casia_core::error::report(&e)))?;
+    let mut r = Response::new(Body::from(pdf));
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

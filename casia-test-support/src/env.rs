@@ -1,30 +1,89 @@
 //! What a test needs from its environment. Each helper returns `None`
-//! after printing a `skipped:` line when the variable is unset, so the test
-//! can return early visibly; `scripts/test` and `.ci/run` set every one of
-//! them and fail on any `skipped:` line.
+//! after recording a `skipped:` line when the thing is missing, so the test
+//! can return early visibly: the line goes to standard error and, when
+//! `CASIA_TEST_SKIP_LOG` names a file, into that file — `scripts/test`
+//! counts those and `.ci/run` fails on any.
 
-/// The PostgreSQL URL (`CASIA_TEST_POSTGRES_URL`), or `None` after printing
-/// the visible skip line.
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+/// Records that `test` did not run, and why.
+pub fn skip(test: &str, why: &str) {
+    let line = format!("{test}: skipped: {why}");
+    eprintln!("{line}");
+    if let Ok(path) = std::env::var("CASIA_TEST_SKIP_LOG")
+        && !path.is_empty()
+        && let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+    {
+        let _ = writeln!(file, "{line}");
+    }
+}
+
+/// The PostgreSQL URL (`CASIA_TEST_POSTGRES_URL`), or `None` after
+/// recording the skip.
 pub fn postgres_url(test: &str) -> Option<String> {
     match std::env::var("CASIA_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            eprintln!("{test}: skipped: CASIA_TEST_POSTGRES_URL not set");
+            skip(
+                test,
+                "CASIA_TEST_POSTGRES_URL not set (scripts/test sets it)",
+            );
             None
         }
     }
 }
 
 /// The Python with aiosmtpd (`CASIA_TEST_SMTP_PYTHON`), or `None` after
-/// printing the visible skip line.
+/// recording the skip.
 pub fn smtp_python(test: &str) -> Option<String> {
     match std::env::var("CASIA_TEST_SMTP_PYTHON") {
         Ok(p) if !p.is_empty() => Some(p),
         _ => {
-            eprintln!(
-                "{test}: skipped: CASIA_TEST_SMTP_PYTHON not set (a Python with aiosmtpd; scripts/test makes one)"
+            skip(
+                test,
+                "CASIA_TEST_SMTP_PYTHON not set (a Python with aiosmtpd; scripts/test makes one)",
             );
             None
         }
     }
+}
+
+/// Runs a poppler-utils tool (`pdftotext`, `pdffonts`) on a PDF and returns
+/// its standard output; `None` after recording the skip when the tool is
+/// not installed (scripts/test installs poppler-utils).
+pub fn poppler(test: &str, tool: &str, pdf: &[u8]) -> Option<String> {
+    let dir = std::env::temp_dir().join(format!(
+        "casia-poppler-{}-{}",
+        std::process::id(),
+        test.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+    ));
+    let _ = std::fs::create_dir_all(&dir);
+    let file = dir.join("document.pdf");
+    std::fs::write(&file, pdf).expect("write the PDF");
+    let mut command = Command::new(tool);
+    command.arg(&file);
+    if tool == "pdftotext" {
+        command.args(["-enc", "UTF-8", "-"]);
+    }
+    let out = match command.stdin(Stdio::null()).output() {
+        Ok(out) => out,
+        Err(_) => {
+            skip(
+                test,
+                &format!("{tool} not installed (poppler-utils; scripts/test installs it)"),
+            );
+            return None;
+        }
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{tool} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }

@@ -11,6 +11,8 @@
 //! - [`smtp`]: the SMTP test server and a reader for what it received;
 //! - [`binary`]: the real `casia` binary, `serve` on a free port, and a few
 //!   lines of HTTP/1.1 to talk to it;
+//! - [`samples`]: attachment contents built entry by entry (ZIP packages,
+//!   compound files) for the format tests and benches;
 //! - [`outbox`]: the outbox lifecycle (DOMAIN.md §9) checked against any
 //!   store, step by step, with the core's pure functions as the model.
 #![forbid(unsafe_code)]
@@ -20,5 +22,6 @@ pub mod binary;
 pub mod env;
 pub mod fixtures;
 pub mod outbox;
+pub mod samples;
 pub mod smtp;
 pub mod test_calendar;

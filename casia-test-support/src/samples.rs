@@ -7,13 +7,18 @@ use std::io::{Cursor, Write};
 /// One ZIP entry to build.
 #[derive(Debug, Clone)]
 pub struct ZipEntry {
+    /// The entry's name (path) in the archive.
     pub name: String,
+    /// The uncompressed bytes.
     pub data: Vec<u8>,
+    /// Deflated (method 8) rather than stored (method 0).
     pub deflate: bool,
+    /// Flagged as encrypted (general-purpose bit 0); the bytes are not.
     pub encrypted: bool,
 }
 
 impl ZipEntry {
+    /// A stored entry.
     pub fn stored(name: &str, data: &[u8]) -> ZipEntry {
         ZipEntry {
             name: name.into(),
@@ -23,6 +28,7 @@ impl ZipEntry {
         }
     }
 
+    /// A deflated entry.
     pub fn deflated(name: &str, data: &[u8]) -> ZipEntry {
         ZipEntry {
             deflate: true,
@@ -96,11 +102,15 @@ pub fn zip(entries: &[ZipEntry]) -> Vec<u8> {
     out
 }
 
+/// The main part type of a DOCX (ECMA-376).
 pub const DOCX_MAIN: &str =
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml";
+/// The main part type of an XLSX.
 pub const XLSX_MAIN: &str =
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml";
+/// The main part type of a macro-enabled Word document.
 pub const DOCM_MAIN: &str = "application/vnd.ms-word.document.macroEnabled.main+xml";
+/// The main part type of a PowerPoint presentation.
 pub const PPTX_MAIN: &str =
     "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml";
 
@@ -135,6 +145,7 @@ pub fn docx() -> Vec<u8> {
     ])
 }
 
+/// An XLSX as Excel lays it out, entries deflated.
 pub fn xlsx() -> Vec<u8> {
     zip(&[
         ZipEntry::deflated(
@@ -147,6 +158,7 @@ pub fn xlsx() -> Vec<u8> {
     ])
 }
 
+/// A minimal ODF `META-INF/manifest.xml`.
 pub const MANIFEST: &[u8] = br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/></manifest:manifest>"#;
 
 /// ODF as LibreOffice lays it out: `mimetype` first and stored.
@@ -173,4 +185,22 @@ pub fn compound_file(entries: &[&str]) -> Vec<u8> {
     }
     file.flush().expect("flush");
     file.into_inner().into_inner()
+}
+
+/// A DOCX whose first (stored) part is `padding` bytes full of fake
+/// end-of-central-directory records: what a reader that scans from the front
+/// stumbles on (the format tests and the `detect` bench, issue 12).
+pub fn crafted_docx(padding: usize) -> Vec<u8> {
+    let mut noise = Vec::with_capacity(padding);
+    while noise.len() < padding {
+        noise.extend_from_slice(b"PK\x05\x06\xff\xff\xff\xff");
+    }
+    zip(&[
+        ZipEntry::stored("word/media/padding.bin", &noise),
+        ZipEntry::deflated(
+            "[Content_Types].xml",
+            &content_types(&[("/word/document.xml", DOCX_MAIN)]),
+        ),
+        ZipEntry::deflated("word/document.xml", b"<w/>"),
+    ])
 }

@@ -244,8 +244,8 @@ fn is_tiff(content: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::samples::{compound_file, docx};
     use super::*;
+    use casia_test_support::samples::{compound_file, docx};
     use proptest::prelude::*;
 
     /// Bytes that are no text (0xFF is never UTF-8) and match no signature.

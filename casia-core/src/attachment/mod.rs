@@ -4,8 +4,6 @@
 pub mod file_name;
 pub mod format;
 mod office;
-#[cfg(test)]
-mod samples;
 mod text;
 
 use std::collections::HashSet;

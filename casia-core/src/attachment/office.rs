@@ -299,8 +299,8 @@ pub(super) fn compound_file(content: &[u8]) -> Result<AttachmentFormat, Unsuppor
 #[cfg(test)]
 mod tests {
     use super::super::format::detect;
-    use super::super::samples::*;
     use super::{AttachmentFormat, MAX_PART_BYTES, UnsupportedFormat};
+    use casia_test_support::samples::*;
     use proptest::prelude::*;
 
     fn docx_with(content_type: &str, extra: &[ZipEntry]) -> Vec<u8> {
@@ -476,20 +476,8 @@ mod tests {
         }
     }
 
-    /// A 10 MiB DOCX whose first part is full of fake end records.
-    pub(crate) fn crafted_ten_mib_docx() -> Vec<u8> {
-        let mut noise = Vec::with_capacity(10 << 20);
-        while noise.len() < 10 << 20 {
-            noise.extend_from_slice(b"PK\x05\x06\xff\xff\xff\xff");
-        }
-        zip(&[
-            ZipEntry::stored("word/media/padding.bin", &noise),
-            ZipEntry::deflated(
-                "[Content_Types].xml",
-                &content_types(&[("/word/document.xml", DOCX_MAIN)]),
-            ),
-            ZipEntry::deflated("word/document.xml", b"<w/>"),
-        ])
+    fn crafted_ten_mib_docx() -> Vec<u8> {
+        crafted_docx(10 << 20)
     }
 
     #[test]
