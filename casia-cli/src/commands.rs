@@ -288,6 +288,9 @@ pub struct ServeOptions {
     /// `None`: no periodic sweep.
     pub sweep_interval: Option<Duration>,
     pub request_timeout: Duration,
+    /// The base URL receipts print (`--public-url`); default
+    /// `http://LISTEN`.
+    pub public_url: Option<String>,
 }
 
 /// Serves until `shutdown` resolves; prints `casia listening on http://ADDR`
@@ -297,6 +300,21 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let db = options.database.database()?;
+    // The address first: a port in use must not leave a database or a
+    // secret file behind (issue 14).
+    let listener = tokio::net::TcpListener::bind(&options.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: options.listen.clone(),
+            source,
+        })?;
+    let addr: SocketAddr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: options.listen.clone(),
+        source,
+    })?;
+    // The rule files next: a malformed one fails before anything is written.
+    let rule_check = options.rules.load(ReceiptKey::new(Vec::new()))?;
+    drop(rule_check);
     let secret_path = options.database.secret_path(&db);
     let (secret, source) = Secret::for_serve(env_secret().as_deref(), &secret_path)?;
     match &source {
@@ -323,12 +341,19 @@ pub async fn serve(
             None
         }
     };
-    let state = AppState::with_ports(
+    let public_url = options
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let state = AppState::with_options(
         service.clone(),
         stores.outbox.clone(),
         Some(stores.contacts.clone()),
         Authenticator::hs256(&secret.jwt_key()),
-        options.request_timeout,
+        casia_http::state::HttpOptions {
+            request_timeout: options.request_timeout,
+            public_url: public_url.clone(),
+        },
     );
     drop(secret);
     // Installed before the address is printed, so a SIGHUP sent as soon as
@@ -340,19 +365,11 @@ pub async fn serve(
             None
         }
     };
-    let listener = tokio::net::TcpListener::bind(&options.listen)
-        .await
-        .map_err(|source| StartError::Listen {
-            addr: options.listen.clone(),
-            source,
-        })?;
-    let addr: SocketAddr = listener.local_addr().map_err(|source| StartError::Listen {
-        addr: options.listen.clone(),
-        source,
-    })?;
+    // HTTP.md: this line goes to standard output in every log format;
+    // scripts wait for it.
     println!("casia listening on http://{addr}");
     let _ = std::io::stdout().flush();
-    tracing::info!(%addr, "listening");
+    tracing::info!(%addr, %public_url, "listening");
     let watcher = tokio::spawn(watch_rules(service.clone(), options.rules.clone(), hangup));
     let sweeper = options
         .sweep_interval
@@ -367,6 +384,9 @@ pub async fn serve(
     for task in [Some(watcher), sweeper, relay].into_iter().flatten() {
         task.abort();
     }
+    // Closing the pools checkpoints SQLite's WAL into the database file, so
+    // a copy of `casia.db` after a clean stop is complete.
+    stores.close().await;
     tracing::info!("stopped");
     result
 }
@@ -413,13 +433,15 @@ pub async fn sweep_once(
         Ok(s) => s.receipt_key(),
         Err(_) => Secret::generate()?.receipt_key(),
     };
-    let stores = store::open(&db).await?;
+    let stores = store::open_existing(&db).await?;
     let service = CaseService::new(
-        stores.repository,
+        stores.repository.clone(),
         Arc::new(SystemClock),
         Arc::new(rules.load(key)?),
     );
-    service.sweep().await.map_err(StartError::Sweep)
+    let report = service.sweep().await.map_err(StartError::Sweep);
+    stores.close().await;
+    report
 }
 
 /// `casia token`: a signed token for `actor`, valid for `ttl`.
@@ -453,15 +475,17 @@ pub async fn set_contact(
     let address = casia_core::contact::ContactAddress::parse(email).map_err(|_| {
         StartError::Invalid(format!("{email:?} is not an e-mail address (local@domain)"))
     })?;
-    let stores = store::open(&database.database()?).await?;
-    casia_core::contact::set_contact(
+    let stores = store::open_existing(&database.database()?).await?;
+    let set = casia_core::contact::set_contact(
         stores.contacts.as_ref(),
         &Actor::System,
         &authorization,
         address.as_str(),
     )
     .await
-    .map_err(|e| StartError::Invalid(e.to_string()))?;
+    .map_err(|e| StartError::Invalid(e.to_string()));
+    stores.close().await;
+    set?;
     Ok(address.to_string())
 }
 
@@ -471,8 +495,10 @@ pub async fn get_contact(
     authorization: &str,
 ) -> Result<Option<String>, StartError> {
     let authorization = authorization_arg(authorization)?;
-    let stores = store::open(&database.database()?).await?;
-    Ok(stores.contacts.contact(&authorization).await?)
+    let stores = store::open_existing(&database.database()?).await?;
+    let contact = stores.contacts.contact(&authorization).await;
+    stores.close().await;
+    Ok(contact?)
 }
 
 /// `casia outbox list [--dead]`: pending (or dead) notifications, oldest first.
@@ -481,19 +507,42 @@ pub async fn outbox_list(
     dead: bool,
     limit: usize,
 ) -> Result<Vec<OutboxMessage>, StartError> {
-    let stores = store::open(&database.database()?).await?;
-    Ok(if dead {
-        stores.outbox.list_dead(limit).await?
+    let stores = store::open_existing(&database.database()?).await?;
+    let listed = if dead {
+        stores.outbox.list_dead(limit).await
     } else {
-        stores.outbox.pending(limit).await?
-    })
+        stores.outbox.pending(limit).await
+    };
+    stores.close().await;
+    Ok(listed?)
 }
 
 /// `casia outbox retry ID`: a dead notification becomes pending again,
 /// due now, with its attempts reset; `false` when `id` is not dead.
 pub async fn outbox_retry(database: &DatabaseChoice, id: u64) -> Result<bool, StartError> {
-    let stores = store::open(&database.database()?).await?;
-    Ok(stores.outbox.retry(id, SystemClock.now()).await?)
+    let stores = store::open_existing(&database.database()?).await?;
+    let retried = stores.outbox.retry(id, SystemClock.now()).await;
+    stores.close().await;
+    Ok(retried?)
+}
+
+/// `casia backup --to FILE`: a consistent copy of a live SQLite database
+/// (`VACUUM INTO`); PostgreSQL is backed up with `pg_dump` (README).
+pub async fn backup(database: &DatabaseChoice, to: &Path) -> Result<(), StartError> {
+    let db = database.database()?;
+    if !matches!(db, store::Database::Sqlite { .. }) {
+        return Err(StartError::Invalid(format!(
+            "casia backup copies SQLite databases; {} is backed up with its own tools (PostgreSQL: pg_dump, README \"Backups\")",
+            db.display_name()
+        )));
+    }
+    let stores = store::open_existing(&db).await?;
+    let done = match stores.sql() {
+        Some(sql) => sql.backup_to(to).await.map_err(StartError::from),
+        None => Ok(()),
+    };
+    stores.close().await;
+    done
 }
 
 /// The header of [`outbox_line`]'s columns.

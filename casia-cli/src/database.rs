@@ -28,13 +28,18 @@ pub enum StoreOpenError {
         "unsupported database URL {0:?}: use `memory`, `sqlite:FILE?mode=rwc` or `postgres://…`"
     )]
     Unsupported(String),
-    #[error("cannot open {database}: {source}")]
+    #[error(
+        "no database at {}: run `casia serve` or `casia migrate` there first, or pass --database",
+        .0.display()
+    )]
+    Missing(PathBuf),
+    #[error("cannot open {database}")]
     Open {
         database: String,
         #[source]
         source: StoreError,
     },
-    #[error("cannot migrate {database}: {source}")]
+    #[error("cannot migrate {database}")]
     Migrate {
         database: String,
         #[source]
@@ -134,12 +139,29 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// The ports a running service needs, behind trait objects.
+/// The ports a running service needs, behind trait objects, and the SQL
+/// store to close when done.
 #[derive(Clone)]
 pub struct Stores {
     pub repository: Arc<dyn CaseRepository>,
     pub outbox: Arc<dyn Outbox>,
     pub contacts: Arc<dyn ContactDirectory>,
+    sql: Option<Arc<SqlStore>>,
+}
+
+impl Stores {
+    /// Closes the SQL pools (SQLite checkpoints its WAL into the database
+    /// file, so the file alone is a complete copy after a clean stop).
+    pub async fn close(&self) {
+        if let Some(store) = &self.sql {
+            store.close().await;
+        }
+    }
+
+    /// The SQL store, for what only it does (`casia backup`).
+    pub fn sql(&self) -> Option<&SqlStore> {
+        self.sql.as_deref()
+    }
 }
 
 /// Opens the stores of a database, applying migrations first where the
@@ -152,6 +174,7 @@ pub async fn open(db: &Database) -> Result<Stores, StoreOpenError> {
                 repository: store.clone(),
                 outbox: store.clone(),
                 contacts: store,
+                sql: None,
             })
         }
         Database::Sqlite { url, .. } | Database::Postgres { url } => {
@@ -159,10 +182,23 @@ pub async fn open(db: &Database) -> Result<Stores, StoreOpenError> {
             Ok(Stores {
                 repository: store.clone(),
                 outbox: store.clone(),
-                contacts: store,
+                contacts: store.clone(),
+                sql: Some(store),
             })
         }
     }
+}
+
+/// Opens the stores of a database that must exist already: what the
+/// operator commands use (`sweep`, `contact`, `outbox`, `backup`), so a
+/// command run in the wrong directory never creates an empty `casia.db`.
+pub async fn open_existing(db: &Database) -> Result<Stores, StoreOpenError> {
+    if let Database::Sqlite { path, .. } = db
+        && !path.exists()
+    {
+        return Err(StoreOpenError::Missing(path.clone()));
+    }
+    open(db).await
 }
 
 /// What `casia migrate` did.

@@ -145,6 +145,16 @@ impl MailArgs {
     }
 }
 
+/// How `serve` writes its log (standard error).
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line (request id, route, status, problem code,
+    /// latency in ms as a number), for log collectors.
+    Json,
+}
+
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
 enum RoleArg {
     User,
@@ -173,6 +183,15 @@ enum Cmd {
         /// Seconds a request may take before it is answered 503.
         #[arg(long, env = "CASIA_REQUEST_TIMEOUT", default_value_t = 30)]
         request_timeout: u64,
+        /// The base URL people reach the service at, e.g.
+        /// `https://casia.example.es`: receipts print their verification
+        /// link (and its QR code) under it. Default: `http://LISTEN`.
+        #[arg(long, env = "CASIA_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Log format on standard error; the `casia listening on` line goes
+        /// to standard output in either.
+        #[arg(long, env = "CASIA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
     },
     /// Apply the database migrations.
     Migrate {
@@ -240,6 +259,21 @@ enum Cmd {
     Calendar {
         #[command(subcommand)]
         command: CalendarCmd,
+    },
+    /// A consistent copy of a live SQLite database into a new file
+    /// (PostgreSQL: use pg_dump).
+    Backup {
+        /// The new file to write (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Shell completions for bash, zsh or fish, printed on standard output.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -327,14 +361,20 @@ fn main() -> ExitCode {
             mail,
             sweep_interval,
             request_timeout,
-        } => serve(ServeOptions {
-            listen,
-            database: database.choice(),
-            rules: rule_files(&rules, &limits),
-            mail: mail.options(),
-            sweep_interval: (sweep_interval > 0).then(|| Duration::from_secs(sweep_interval)),
-            request_timeout: Duration::from_secs(request_timeout.max(1)),
-        }),
+            public_url,
+            log_format,
+        } => serve(
+            log_format,
+            ServeOptions {
+                listen,
+                database: database.choice(),
+                rules: rule_files(&rules, &limits),
+                mail: mail.options(),
+                sweep_interval: (sweep_interval > 0).then(|| Duration::from_secs(sweep_interval)),
+                request_timeout: Duration::from_secs(request_timeout.max(1)),
+                public_url,
+            },
+        ),
         Cmd::Migrate { database } => {
             with_runtime(
                 |rt| match rt.block_on(server::migrate(&database.choice())) {
@@ -405,6 +445,26 @@ fn main() -> ExitCode {
         Cmd::Calendar {
             command: CalendarCmd::Check { file },
         } => calendar_check(&file),
+        Cmd::Backup { to, database } => {
+            with_runtime(
+                |rt| match rt.block_on(server::backup(&database.choice(), &to)) {
+                    Ok(()) => {
+                        println!("backup written to {}", to.display());
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail_start(&e),
+                },
+            )
+        }
+        Cmd::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "casia",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
         Cmd::Calendar {
             command:
                 CalendarCmd::Deadline {
@@ -672,15 +732,21 @@ fn token_actor(
     }
 }
 
-fn serve(options: ServeOptions) -> ExitCode {
+fn serve(log_format: LogFormat, options: ServeOptions) -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CASIA_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_writer(std::io::stderr);
+    match log_format {
+        LogFormat::Text => log.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => log
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init(),
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -15,6 +15,28 @@ fn run(dir: &Path, args: &[&str]) -> Output {
     Casia::new(BIN, dir).run(args)
 }
 
+/// `casia calendar deadline` for 10 business days from `from` in one
+/// province (authorization and office).
+fn ten_business_days(dir: &Path, from: &str, province: &str) -> Output {
+    run(
+        dir,
+        &[
+            "calendar",
+            "deadline",
+            "--from",
+            from,
+            "--days",
+            "10",
+            "--unit",
+            "business",
+            "--province",
+            province,
+            "--office",
+            province,
+        ],
+    )
+}
+
 fn shipped_calendar() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../casia-core/data/default_calendar.json")
 }
@@ -60,23 +82,7 @@ fn calendar_check_reports_years_per_community_and_faults_by_path() {
 #[test]
 fn calendar_deadline_prints_the_date_and_each_skipped_day() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let out = run(
-        dir.path(),
-        &[
-            "calendar",
-            "deadline",
-            "--from",
-            "2026-10-27",
-            "--days",
-            "10",
-            "--unit",
-            "business",
-            "--province",
-            "41",
-            "--office",
-            "41",
-        ],
-    );
+    let out = ten_business_days(dir.path(), "2026-10-27", "41");
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(stdout.starts_with("deadline: 2026-11-11\n"), "{stdout}");
@@ -90,23 +96,7 @@ fn calendar_deadline_prints_the_date_and_each_skipped_day() {
     );
 
     // Into a year the shipped calendar covers: 25 Dec, 1 and 6 Jan skipped.
-    let out = run(
-        dir.path(),
-        &[
-            "calendar",
-            "deadline",
-            "--from",
-            "2026-12-23",
-            "--days",
-            "10",
-            "--unit",
-            "business",
-            "--province",
-            "28",
-            "--office",
-            "28",
-        ],
-    );
+    let out = ten_business_days(dir.path(), "2026-12-23", "28");
     let stdout = text(&out.stdout);
     for day in ["2026-12-25", "2027-01-01", "2027-01-06"] {
         assert!(
@@ -116,23 +106,7 @@ fn calendar_deadline_prints_the_date_and_each_skipped_day() {
     }
     assert!(!stdout.contains("warning"), "{stdout}");
 
-    let out = run(
-        dir.path(),
-        &[
-            "calendar",
-            "deadline",
-            "--from",
-            "+2026-12-23",
-            "--days",
-            "10",
-            "--unit",
-            "business",
-            "--province",
-            "28",
-            "--office",
-            "28",
-        ],
-    );
+    let out = ten_business_days(dir.path(), "+2026-12-23", "28");
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("--from"),

@@ -154,11 +154,16 @@ fn a_case_lives_its_whole_life_over_real_http() {
     );
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("application/pdf"));
-    assert!(r.body.starts_with(b"%PDF-1.4") && r.body.ends_with(b"%%EOF\n"));
-    let pdf = String::from_utf8_lossy(&r.body);
-    assert!(pdf.contains(&number) && pdf.contains(&code));
-    for sha in &shas {
-        assert!(pdf.contains(sha.as_str()));
+    assert!(r.body.starts_with(b"%PDF-"));
+    if let Some(pdf) = casia_test_support::env::poppler(
+        "a_case_lives_its_whole_life_over_real_http",
+        "pdftotext",
+        &r.body,
+    ) {
+        assert!(pdf.contains(&number) && pdf.contains(&code), "{pdf}");
+        for sha in &shas {
+            assert!(pdf.contains(sha.as_str()), "{pdf}");
+        }
     }
     let r = http(&addr, "GET", &format!("/v1/receipts/{code}"), &[], b"");
     assert_eq!(r.status, 200);

@@ -61,6 +61,18 @@ async fn contact_and_outbox_commands_work_on_a_database() {
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
 
+    // Operator commands never create a database (issue 14).
+    let nowhere = run(d, &["outbox", "list"]);
+    assert_eq!(nowhere.status.code(), Some(1), "{}", stderr(&nowhere));
+    assert!(
+        stderr(&nowhere).contains("no database at casia.db"),
+        "{}",
+        stderr(&nowhere)
+    );
+    assert!(!d.join("casia.db").exists(), "nothing created");
+    let migrated = run(d, &["migrate"]);
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
+
     let set = run(d, &["contact", "set", "A1", " gestoria@example.com "]);
     assert!(set.status.success(), "{}", stderr(&set));
     assert_eq!(stdout(&set), "A1: gestoria@example.com\n");

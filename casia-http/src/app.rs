@@ -20,12 +20,15 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::metrics::method_label;
-use crate::problem::{ApiError, InternalDetail, PROBLEM_JSON, Problem, problem_response};
+use crate::problem::{
+    ApiError, InternalDetail, PROBLEM_JSON, Problem, ProblemCode, problem_response,
+};
 use crate::state::AppState;
 
 /// The service as an axum router over `state`; tests call it in-process.
 pub fn app(state: AppState) -> Router {
     let (router, _) = crate::openapi::routes().split_for_parts();
+    let router = router.merge(crate::docs::assets());
     let limit = state.body_limit();
     router
         .fallback(not_found)
@@ -86,6 +89,7 @@ fn into_problem(mut response: Response, problem: &Problem) -> Response {
     if let Some(ct) = parts.headers.get(header::CONTENT_TYPE) {
         h.insert(header::CONTENT_TYPE, ct.clone());
     }
+    response.extensions_mut().insert(problem.code);
     response
 }
 
@@ -132,13 +136,31 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     state
         .metrics()
         .record(method, &route, status.as_u16(), elapsed);
-    tracing::info!(
-        request_id = %id,
-        method,
-        %route,
-        status = status.as_u16(),
-        elapsed_ms = elapsed.as_secs_f64() * 1000.0,
-        "request"
-    );
+    // Milliseconds with microsecond resolution: whole microseconds divided
+    // by 1000 print as `0.429`, not `0.42941799999999997`.
+    let elapsed_ms = elapsed.as_micros() as f64 / 1000.0;
+    let code = response
+        .extensions()
+        .get::<ProblemCode>()
+        .map(|c| c.as_str());
+    match code {
+        Some(code) => tracing::info!(
+            request_id = %id,
+            method,
+            %route,
+            status = status.as_u16(),
+            code,
+            elapsed_ms,
+            "request"
+        ),
+        None => tracing::info!(
+            request_id = %id,
+            method,
+            %route,
+            status = status.as_u16(),
+            elapsed_ms,
+            "request"
+        ),
+    }
     response
 }

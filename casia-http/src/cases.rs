@@ -297,7 +297,7 @@ fn content_disposition(name: &str) -> String {
     ),
     responses(
         (status = 200, description = "The bytes, `Content-Disposition: attachment`, `X-Content-Type-Options: nosniff`",
-            content_type = "application/octet-stream", body = Vec<u8>),
+            content_type = "application/octet-stream", body = crate::dto::Binary),
         (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
     )
 )]

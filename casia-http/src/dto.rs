@@ -141,6 +141,23 @@ pub struct ResolveBody {
     pub resolution: String,
 }
 
+/// A body of bytes (a PDF, an attachment): `{type: string, format: binary}`
+/// in OpenAPI, so client generators produce a byte stream.
+pub struct Binary;
+
+impl PartialSchema for Binary {
+    fn schema() -> RefOr<Schema> {
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                .build(),
+        ))
+    }
+}
+
+impl ToSchema for Binary {}
+
 /// The `multipart/form-data` form of a submission: a `case` part (JSON of
 /// [`SubmitCase`]) and one file part per attachment, named by its `part`.
 pub struct SubmitMultipart;

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod calendar;
 pub mod cases;
 pub mod contacts;
+pub mod docs;
 pub mod dto;
 pub mod extract;
 pub mod metrics;

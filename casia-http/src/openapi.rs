@@ -62,11 +62,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(operations::readyz))
         .routes(routes!(operations::metrics))
         .routes(routes!(openapi_json))
+        .routes(routes!(crate::docs::docs))
 }
 
-/// Adds what every operation can answer, so no operation's error list
-/// omits them: 400 `malformed_request` and 500 `internal` everywhere, 401
-/// where a token is required; and declares the bearer scheme.
+/// Adds what operations can answer besides their own responses, so no
+/// operation's error list omits them — and none lists what it cannot
+/// answer: 400 `malformed_request` where there is a parameter or a body to
+/// be malformed, 401 where a token is required, 503 `unavailable` where the
+/// database is asked, 500 `internal` everywhere; declares the bearer scheme
+/// and the server (this service, relative to where the document was read).
 struct CommonProblems;
 
 impl Modify for CommonProblems {
@@ -112,12 +116,22 @@ impl Modify for CommonProblems {
             .flatten()
             {
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_input = op.request_body.is_some()
+                    || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let asks_the_database = secured || has_input;
                 let responses = &mut op.responses.responses;
-                responses.entry("400".into()).or_insert_with(|| {
-                    problem(
-                        "Malformed JSON, query, path, header or multipart (`malformed_request`)",
-                    )
-                });
+                if has_input {
+                    responses.entry("400".into()).or_insert_with(|| {
+                        problem(
+                            "Malformed JSON, query, path, header or multipart (`malformed_request`)",
+                        )
+                    });
+                }
+                if asks_the_database {
+                    responses.entry("503".into()).or_insert_with(|| {
+                        problem("The database cannot serve now (`unavailable`); retry after `Retry-After` seconds")
+                    });
+                }
                 if secured {
                     responses.entry("401".into()).or_insert_with(|| {
                         problem("Missing or invalid bearer token (`unauthorized`); `WWW-Authenticate: Bearer`")
@@ -135,6 +149,7 @@ impl Modify for CommonProblems {
 pub fn openapi() -> OpenApiDoc {
     let (_, mut api) = routes().split_for_parts();
     CommonProblems.modify(&mut api);
+    api.servers = Some(vec![utoipa::openapi::server::Server::new("/")]);
     api
 }
 

@@ -19,8 +19,32 @@ pub const BODY_OVERHEAD_BYTES: u64 = 1024 * 1024;
 /// How long one request may take before it is answered 503 by default.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How the service answers, beyond its ports: timeouts and the public base
+/// URL. `casia serve` fills it from its flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpOptions {
+    /// How long one request may take before it is answered 503.
+    pub request_timeout: Duration,
+    /// The base URL people reach the service at, e.g.
+    /// `https://casia.example.es`: receipts print their verification link
+    /// under it, and `/openapi.json` names it as the server.
+    pub public_url: String,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            public_url: DEFAULT_PUBLIC_URL.to_owned(),
+        }
+    }
+}
+
+/// The public URL when none is configured: the default listen address.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
 /// What every handler shares: the case service, the outbox, the contact directory, the token
-/// checker, the metrics and the request timeout. Cheap to clone.
+/// checker, the metrics and the [`HttpOptions`]. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
@@ -32,33 +56,23 @@ struct Inner {
     contacts: Option<Arc<dyn ContactDirectory>>,
     auth: Authenticator,
     metrics: Metrics,
-    request_timeout: Duration,
+    options: HttpOptions,
 }
 
 impl AppState {
-    /// A state with the default request timeout (30 s) and no contact directory.
+    /// A state with the default [`HttpOptions`] and no contact directory.
     pub fn new(service: CaseService, outbox: Arc<dyn Outbox>, auth: Authenticator) -> AppState {
-        AppState::with_timeout(service, outbox, auth, DEFAULT_REQUEST_TIMEOUT)
+        AppState::with_options(service, outbox, None, auth, HttpOptions::default())
     }
 
-    /// A state whose requests time out (503) after `request_timeout`; no contact directory.
-    pub fn with_timeout(
-        service: CaseService,
-        outbox: Arc<dyn Outbox>,
-        auth: Authenticator,
-        request_timeout: Duration,
-    ) -> AppState {
-        AppState::with_ports(service, outbox, None, auth, request_timeout)
-    }
-
-    /// The state with the contact directory too (`/v1/contacts`); without
-    /// one those endpoints answer 500.
-    pub fn with_ports(
+    /// The state with the contact directory (`/v1/contacts`; without one
+    /// those endpoints answer 500) and `options`.
+    pub fn with_options(
         service: CaseService,
         outbox: Arc<dyn Outbox>,
         contacts: Option<Arc<dyn ContactDirectory>>,
         auth: Authenticator,
-        request_timeout: Duration,
+        options: HttpOptions,
     ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
@@ -67,7 +81,7 @@ impl AppState {
                 contacts,
                 auth,
                 metrics: Metrics::default(),
-                request_timeout,
+                options,
             }),
         }
     }
@@ -106,7 +120,12 @@ impl AppState {
 
     /// How long one request may take before it is answered 503.
     pub fn request_timeout(&self) -> Duration {
-        self.inner.request_timeout
+        self.inner.options.request_timeout
+    }
+
+    /// The public base URL, without a trailing slash.
+    pub fn public_url(&self) -> &str {
+        self.inner.options.public_url.trim_end_matches('/')
     }
 
     /// The request body limit, derived from the attachment limits.

@@ -21,6 +21,7 @@ use casia_core::{
     Actor, AuthorizationId, Case, CaseNumber, CaseRules, CaseService, CaseState, OfficeCode,
     ProcessorId, ProvinceCode, StoreError, UserId,
 };
+use casia_http::state::HttpOptions;
 use casia_http::{AppState, Authenticator, Claims, app, openapi};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -58,11 +59,15 @@ fn harness_with(
     let mut rules = CaseRules::with_defaults(ReceiptKey::new("receipt-test-key"));
     rules.limits = limits();
     let service = CaseService::new(repo, clock.clone() as Arc<dyn Clock>, Arc::new(rules));
-    let state = AppState::with_timeout(
+    let state = AppState::with_options(
         service,
         store.clone() as Arc<dyn Outbox>,
+        None,
         Authenticator::hs256(SECRET),
-        timeout,
+        HttpOptions {
+            request_timeout: timeout,
+            public_url: "https://casia.example.es".into(),
+        },
     );
     Harness {
         app: app(state.clone()),
@@ -361,6 +366,7 @@ async fn the_openapi_document_covers_every_endpoint_and_error() {
         ("/readyz", "get"),
         ("/openapi.json", "get"),
         ("/metrics", "get"),
+        ("/docs", "get"),
     ];
     let paths = doc["paths"].as_object().expect("paths");
     let operations: usize = paths
@@ -372,22 +378,56 @@ async fn the_openapi_document_covers_every_endpoint_and_error() {
         let op = &doc["paths"][path][method];
         assert!(op.is_object(), "{method} {path} is missing");
         let responses = op["responses"].as_object().expect("responses");
-        for status in ["400", "500"] {
+        let has_input = op.get("requestBody").is_some()
+            || op["parameters"].as_array().is_some_and(|p| !p.is_empty());
+        let mut problems = vec!["500"];
+        if has_input {
+            problems.push("400");
+        }
+        for status in problems {
             assert_eq!(
                 responses[status]["content"]["application/problem+json"]["schema"]["$ref"],
                 "#/components/schemas/Problem",
                 "{method} {path} {status}"
             );
         }
+        assert_eq!(
+            responses.contains_key("400"),
+            has_input,
+            "{method} {path}: 400 only where something can be malformed"
+        );
         let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
         let public = matches!(
             path,
-            "/v1/receipts/{code}" | "/healthz" | "/readyz" | "/openapi.json" | "/metrics"
+            "/v1/receipts/{code}" | "/healthz" | "/readyz" | "/openapi.json" | "/metrics" | "/docs"
         );
         assert_eq!(secured, !public, "{method} {path}");
         if secured {
             assert!(responses.contains_key("401"), "{method} {path}");
         }
+    }
+    assert!(
+        doc["paths"]["/healthz"]["get"]["responses"]
+            .get("400")
+            .is_none()
+    );
+    assert_eq!(doc["servers"][0]["url"], "/");
+    // Byte bodies are strings of format binary (client generators make
+    // streams of them, not arrays of integers).
+    for (path, media) in [
+        ("/v1/cases/{number}/receipt", "application/pdf"),
+        (
+            "/v1/cases/{number}/attachments/{id}",
+            "application/octet-stream",
+        ),
+    ] {
+        let schema = &doc["paths"][path]["get"]["responses"]["200"]["content"][media]["schema"];
+        let schema = match schema.get("$ref").and_then(|r| r.as_str()) {
+            Some(r) => &doc["components"]["schemas"][r.rsplit('/').next().unwrap_or_default()],
+            None => schema,
+        };
+        assert_eq!(schema["type"], "string", "{path}: {schema}");
+        assert_eq!(schema["format"], "binary", "{path}: {schema}");
     }
     // Bodies and the problem schema are described.
     assert!(
@@ -1424,11 +1464,23 @@ async fn receipts_as_json_and_pdf_and_verification_without_a_token() {
     .await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.header(header::CONTENT_TYPE), "application/pdf");
-    assert!(a.body.starts_with(b"%PDF-1.4"));
-    let text = String::from_utf8_lossy(&a.body);
-    assert!(text.contains(n) && text.contains(code));
-    for att in c["attachments"].as_array().expect("attachments") {
-        assert!(text.contains(att["sha256"].as_str().expect("sha")));
+    assert!(a.body.starts_with(b"%PDF-"));
+    if let Some(text) = casia_test_support::env::poppler(
+        "receipts_as_json_and_pdf_and_verification_without_a_token",
+        "pdftotext",
+        &a.body,
+    ) {
+        assert!(text.contains(n) && text.contains(code), "{text}");
+        assert!(
+            text.contains(&format!("https://casia.example.es/verificar?codigo={code}")),
+            "the verification URL under the public URL: {text}"
+        );
+        for att in c["attachments"].as_array().expect("attachments") {
+            assert!(
+                text.contains(att["sha256"].as_str().expect("sha")),
+                "{text}"
+            );
+        }
     }
     get(&h, &format!("/v1/cases/{n}/receipt"), Some(&other_user()))
         .await

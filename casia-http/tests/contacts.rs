@@ -4,7 +4,6 @@
 //! missing one is `not_found`; the OpenAPI document describes both.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -33,12 +32,12 @@ fn harness(with_contacts: bool) -> (Router, Arc<MemoryStore>) {
         Arc::new(CaseRules::with_defaults(ReceiptKey::new("k"))),
     );
     let contacts = with_contacts.then(|| store.clone() as Arc<dyn ContactDirectory>);
-    let state = AppState::with_ports(
+    let state = AppState::with_options(
         service,
         store.clone() as Arc<dyn Outbox>,
         contacts,
         Authenticator::hs256(SECRET),
-        Duration::from_secs(30),
+        casia_http::state::HttpOptions::default(),
     );
     (app(state), store)
 }

@@ -285,6 +285,12 @@ impl Repo {
         &self.write
     }
 
+    /// The pool reads go through (a backup reads without holding the writer).
+    #[allow(dead_code)] // compiled per backend; only SQLite backs up this way
+    pub(crate) fn read_pool(&self) -> &Pool<Db> {
+        &self.read
+    }
+
     pub(crate) async fn close(&self) {
         self.read.close().await;
         self.write.close().await;

@@ -243,6 +243,37 @@ impl SqlStore {
         }
     }
 
+    /// A consistent copy of a live SQLite database into the new file `to`
+    /// (`VACUUM INTO`, on a reader connection: writers go on meanwhile, and
+    /// the copy holds every transaction committed before it started).
+    ///
+    /// # Errors
+    /// A backend error when `to` exists or cannot be written, or when the
+    /// store is PostgreSQL (back it up with `pg_dump`).
+    pub async fn backup_to(&self, to: &std::path::Path) -> Result<(), StoreError> {
+        match self.inner {
+            #[cfg(feature = "sqlite")]
+            Inner::Sqlite(ref repo) => {
+                if to.exists() {
+                    return Err(StoreError::backend(format!(
+                        "{} exists: a backup goes to a new file",
+                        to.display()
+                    )));
+                }
+                sqlx::query("VACUUM INTO ?")
+                    .bind(to.to_string_lossy().into_owned())
+                    .execute(repo.read_pool())
+                    .await
+                    .map_err(sqlite::db_error)?;
+                Ok(())
+            }
+            #[cfg(feature = "postgres")]
+            Inner::Postgres(..) => Err(StoreError::backend(
+                "casia backup copies SQLite databases; back up PostgreSQL with pg_dump (README, \"Backups\")",
+            )),
+        }
+    }
+
     /// Closes the pools: pending work finishes, new work is refused.
     pub async fn close(&self) {
         dispatch!(self, repo => repo.close().await)
