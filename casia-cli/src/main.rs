@@ -157,8 +157,11 @@ enum LogFormat {
 
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
 enum RoleArg {
+    /// An autorizado's user (needs --authorization, --user, --province).
     User,
+    /// A processor at a provincial office (needs --processor and --office).
     Processor,
+    /// The system itself (sweeps, outbox).
     System,
 }
 
@@ -207,6 +210,7 @@ enum Cmd {
     },
     /// Mint a development token signed with the service's secret.
     Token {
+        /// Whose token: a user (autorizado), a processor or the system.
         #[arg(long, value_enum)]
         role: RoleArg,
         /// The authorization id (users).
@@ -281,7 +285,10 @@ enum Cmd {
 enum CalendarCmd {
     /// Validate a calendar file; print the years it covers, per community
     /// (exit 1 on a malformed file, naming the JSON path of the fault).
-    Check { file: PathBuf },
+    Check {
+        /// The calendar file (JSON, DOMAIN.md §5).
+        file: PathBuf,
+    },
     /// The documentation deadline of a request (DOMAIN.md §5), with every
     /// non-business day skipped and why.
     Deadline {
@@ -310,13 +317,16 @@ enum CalendarCmd {
 enum ContactCmd {
     /// Set (or replace) the address of an authorization.
     Set {
+        /// The authorization id (DOMAIN.md §1), e.g. `A0000001`.
         authorization: String,
+        /// The notification address, `local@domain`, at most 254 bytes.
         email: String,
         #[command(flatten)]
         database: DatabaseArgs,
     },
     /// Print the address of an authorization (exit 1 when there is none).
     Get {
+        /// The authorization id (DOMAIN.md §1).
         authorization: String,
         #[command(flatten)]
         database: DatabaseArgs,
@@ -331,6 +341,7 @@ enum OutboxCmd {
         /// Dead notifications instead of pending ones.
         #[arg(long)]
         dead: bool,
+        /// The most notifications to print.
         #[arg(long, default_value_t = 100)]
         limit: usize,
         #[command(flatten)]
@@ -338,6 +349,7 @@ enum OutboxCmd {
     },
     /// Make a dead notification pending again (attempts reset).
     Retry {
+        /// The notification id, as `outbox list` prints it.
         id: u64,
         #[command(flatten)]
         database: DatabaseArgs,
@@ -347,7 +359,10 @@ enum OutboxCmd {
 #[derive(Subcommand)]
 enum CatalogCmd {
     /// Validate a catalog file; print every fault with its JSON path.
-    Check { file: PathBuf },
+    Check {
+        /// The catalog file (JSON, DOMAIN.md §2).
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -859,5 +874,42 @@ fn catalog_check(file: &std::path::Path) -> ExitCode {
             println!("{} fault(s)", faults.len());
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every command and every argument says what it is for in `--help`
+    /// (issue 14); clap's own `--help`/`--version` are documented by clap.
+    #[test]
+    fn every_command_and_argument_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", cmd.get_name());
+            if cmd.get_about().is_none() && path.contains(' ') && !path.ends_with(" help") {
+                missing.push(format!("{path}: no about"));
+            }
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} --{id}: no help"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &path, missing);
+            }
+        }
+        let mut cli = Cli::command();
+        cli.build();
+        let mut missing = Vec::new();
+        walk(&cli, "", &mut missing);
+        assert!(missing.is_empty(), "undocumented:\n{}", missing.join("\n"));
+        cli.debug_assert();
     }
 }

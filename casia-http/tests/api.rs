@@ -1771,3 +1771,66 @@ async fn schema_names_in_the_openapi_document_are_unique() {
             .is_object()
     );
 }
+
+/// `GET /docs` (issue 14): the explorer page and every asset it names come
+/// from this service (no CDN), under the explorer's own CSP.
+#[tokio::test]
+async fn the_api_explorer_is_served_from_the_binary() {
+    let h = harness();
+    let page = get(&h, "/docs", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.header(header::CONTENT_TYPE).starts_with("text/html"));
+    let csp = page.header(header::CONTENT_SECURITY_POLICY).to_owned();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    let mut assets = Vec::new();
+    for attr in ["src=\"", "href=\""] {
+        for piece in html.split(attr).skip(1) {
+            let url = piece.split('"').next().unwrap_or_default().to_owned();
+            assert!(url.starts_with('/'), "{url} is not served by this origin");
+            assets.push(url);
+        }
+    }
+    assert!(assets.iter().any(|a| a.ends_with("swagger-ui-bundle.js")));
+    for asset in assets {
+        let a = get(&h, &asset, None).await;
+        assert_eq!(a.status, StatusCode::OK, "{asset}");
+        assert!(!a.body.is_empty(), "{asset}");
+        let kind = a.header(header::CONTENT_TYPE);
+        let expected = match asset.rsplit('.').next() {
+            Some("js") => "text/javascript",
+            Some("css") => "text/css",
+            Some("png") => "image/png",
+            _ => "application/json",
+        };
+        assert!(kind.starts_with(expected), "{asset}: {kind}");
+    }
+    let init = get(&h, "/docs/init.js", None).await;
+    assert!(String::from_utf8_lossy(&init.body).contains("/openapi.json"));
+}
+
+/// A field over its limit is named with the limit and what was sent
+/// (issue 14), so a client can fix it without reading DOMAIN.md.
+#[tokio::test]
+async fn limits_are_named_in_the_detail() {
+    let h = harness();
+    let mut case = inquiry();
+    case["title"] = json!("x".repeat(151));
+    let a = post_json(&h, "/v1/cases", Some(&user()), case).await;
+    let p = a.problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+    assert_eq!(p["field"], "title", "{p}");
+    assert_eq!(
+        p["detail"], "title: 1–150 characters after trimming, got 151",
+        "{p}"
+    );
+    let mut case = inquiry();
+    case["description"] = json!("   ");
+    let a = post_json(&h, "/v1/cases", Some(&user()), case).await;
+    let p = a.problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+    assert!(
+        p["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("description: 1–") && d.ends_with("got 0")),
+        "{p}"
+    );
+}

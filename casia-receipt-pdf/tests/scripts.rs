@@ -2,7 +2,8 @@
 //! (`pdffonts`), and names in Polish, Romanian, Turkish, Greek and Cyrillic
 //! come back unchanged as text (`pdftotext`), with the catalog's labels,
 //! sizes in KB/MB and the verification URL. Writes the rendered PDF to
-//! `target/receipt-sample.pdf` for the README's picture.
+//! `$CARGO_TARGET_DIR/tmp/receipt-sample.pdf` for the README's picture
+//! (`scripts/receipt-image` turns it into `docs/images/receipt.png`).
 
 use casia_core::catalog::Catalog;
 use casia_core::ids::{AuthorizationId, CaseNumber, UserId};
@@ -65,9 +66,8 @@ fn every_font_is_embedded_and_every_name_reads_back() {
         casia_receipt_pdf::render(&r, &Catalog::default_catalog(), "https://casia.example.es")
             .expect("render");
     assert!(pdf.starts_with(b"%PDF-"));
-    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
-    let _ = std::fs::create_dir_all(&sample);
-    let _ = std::fs::write(sample.join("receipt-sample.pdf"), &pdf);
+    let sample = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("receipt-sample.pdf");
+    let _ = std::fs::write(&sample, &pdf);
 
     let test = "every_font_is_embedded_and_every_name_reads_back";
     if let Some(fonts) = poppler(test, "pdffonts", &pdf) {

@@ -196,11 +196,28 @@ const FIRST_CONNECTION_TIMEOUT: std::time::Duration = std::time::Duration::from_
 async fn probe(opts: &PgConnectOptions) -> Result<(), StoreError> {
     match tokio::time::timeout(FIRST_CONNECTION_TIMEOUT, opts.connect()).await {
         Ok(Ok(conn)) => conn.close().await.map_err(db_error),
-        Ok(Err(e)) => Err(db_error(e)),
+        Ok(Err(e)) => Err(connect_error(e)),
         Err(_) => Err(StoreError::unavailable(format!(
             "no answer from the database within {} s",
             FIRST_CONNECTION_TIMEOUT.as_secs()
         ))),
+    }
+}
+
+/// A failed first connection in words: the server's own message for what
+/// it refused (authentication, a missing database or role), without the
+/// server source line sqlx appends, and the I/O error otherwise.
+fn connect_error(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) => {
+            let cause = match d.code().as_deref() {
+                Some("28P01" | "28000") => "authentication failed",
+                Some("3D000") => "missing database",
+                _ => "refused by the server",
+            };
+            StoreError::unavailable(format!("{cause}: {}", d.message()))
+        }
+        _ => db_error(e),
     }
 }
 
