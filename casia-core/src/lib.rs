@@ -17,6 +17,7 @@ pub mod actor;
 pub mod attachment;
 pub mod calendar;
 pub mod case;
+mod case_lock;
 pub mod catalog;
 pub mod command;
 pub mod complementary;

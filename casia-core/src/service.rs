@@ -6,6 +6,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::actor::Actor;
 use crate::case::{Attachment, Case, HistoryEntry};
+use crate::case_lock::CaseLocks;
 use crate::command::{Change, Command, decide, decide_reminder};
 use crate::deadline::is_overdue;
 use crate::error::{CasiaError, ServiceError, StoreError};
@@ -109,6 +110,8 @@ pub struct CaseService {
     repo: Arc<dyn CaseRepository>,
     clock: Arc<dyn Clock>,
     rules: Arc<RwLock<Arc<CaseRules>>>,
+    /// Commands on one case run one at a time in this process.
+    turns: Arc<CaseLocks>,
 }
 
 impl CaseService {
@@ -122,6 +125,7 @@ impl CaseService {
             repo,
             clock,
             rules: Arc::new(RwLock::new(rules)),
+            turns: Arc::default(),
         }
     }
 
@@ -218,6 +222,9 @@ impl CaseService {
         command: &Command,
         expected: Option<u64>,
     ) -> Result<Outcome, ServiceError> {
+        // One command per case at a time in this process: it decides on the
+        // version its predecessor wrote instead of racing it.
+        let _turn = self.turns.turn(number).await;
         let mut attempts = 0;
         loop {
             let now = self.clock.now();
