@@ -47,10 +47,11 @@ use casia::submission::validate_submission;
 use casia::{Actor, CaseNumber, CaseRules, CaseService, CaseState, ClosedSubstatus, SubmitInput};
 use chrono::{DateTime, Utc};
 
+use casia_store_sql::writes::WriteRows;
 use support::dataset::{
     self, Lived, OverdueSet, SearchSet, YEAR, at, mix, office_processor, province, rules,
 };
-use support::rows::CaseRows;
+use support::load;
 use support::stats::{Latencies, median, ms, rate, verdict};
 use support::{postgres as pg, sqlite};
 
@@ -285,7 +286,7 @@ fn submission_inputs(config: &Config) -> Arc<Vec<(Actor, SubmitInput)>> {
 fn precomputed(
     rules: &CaseRules,
     inputs: &[(Actor, SubmitInput)],
-) -> (Vec<Lived>, Arc<Vec<CaseRows>>) {
+) -> (Vec<Lived>, Arc<Vec<WriteRows>>) {
     let lived: Vec<Lived> = inputs
         .iter()
         .enumerate()
@@ -302,7 +303,7 @@ fn precomputed(
             }
         })
         .collect();
-    let rows = lived.iter().map(|l| l.rows(false)).collect();
+    let rows = lived.iter().map(Lived::rows).collect();
     (lived, Arc::new(rows))
 }
 
@@ -498,13 +499,13 @@ async fn sqlite_submit(config: &Config, report: &mut Report) {
         let clock: Arc<dyn Clock> = Arc::new(FixedClock::new(submit_instant()));
         let service = service_on(&store, clock, &rules);
         let store_op = submit_op(&service, &inputs);
-        let raw_pool = pools[1].clone();
+        let raw_store = raw.clone();
         let raw_rows = Arc::clone(&rows);
         let raw_op: Op = Arc::new(move |k| {
-            let pool = raw_pool.clone();
+            let store = raw_store.clone();
             let rows = Arc::clone(&raw_rows);
             Box::pin(async move {
-                sqlite::raw_submit(&pool, YEAR, &rows)
+                load::raw_submit(&store, YEAR, &rows)
                     .await
                     .unwrap_or_else(|e| panic!("raw submission {k}: {e}"));
             })
@@ -631,13 +632,13 @@ async fn pg_submit(config: &Config, url: &str, report: &mut Report) {
         let clock: Arc<dyn Clock> = Arc::new(FixedClock::new(submit_instant()));
         let service = service_on(&store, clock, &rules);
         let store_op = submit_op(&service, &inputs);
-        let raw_pool = postgres_pool(&raw).clone();
+        let raw_store = raw.clone();
         let raw_rows = Arc::clone(&rows);
         let raw_op: Op = Arc::new(move |k| {
-            let pool = raw_pool.clone();
+            let store = raw_store.clone();
             let rows = Arc::clone(&raw_rows);
             Box::pin(async move {
-                pg::raw_submit(&pool, YEAR, &rows)
+                load::raw_submit(&store, YEAR, &rows)
                     .await
                     .unwrap_or_else(|e| panic!("raw submission {k}: {e}"));
             })
@@ -700,7 +701,7 @@ const BATCH: u64 = 1_000;
 
 /// Generates the rows of cases `0..total` on a thread of its own, in
 /// batches, while the caller inserts the previous ones.
-fn generate<F>(total: u64, delivered: bool, make: F) -> Receiver<Vec<CaseRows>>
+fn generate<F>(total: u64, make: F) -> Receiver<Vec<WriteRows>>
 where
     F: Fn(&CaseRules, u64) -> Lived + Send + 'static,
 {
@@ -710,9 +711,7 @@ where
         let mut start = 0;
         while start < total {
             let end = (start + BATCH).min(total);
-            let batch = (start..end)
-                .map(|i| make(&rules, i).rows(delivered))
-                .collect();
+            let batch = (start..end).map(|i| make(&rules, i).rows()).collect();
             if tx.send(batch).is_err() {
                 return;
             }
@@ -722,13 +721,13 @@ where
     rx
 }
 
-fn next_batch(rx: &Receiver<Vec<CaseRows>>) -> impl FnMut() -> Option<Vec<CaseRows>> + '_ {
+fn next_batch(rx: &Receiver<Vec<WriteRows>>) -> impl FnMut() -> Option<Vec<WriteRows>> + '_ {
     || tokio::task::block_in_place(|| rx.recv().ok())
 }
 
 fn print_load(what: &str, loaded: u64, elapsed: Duration) {
     println!(
-        "  loaded {loaded} {what} with raw multi-row INSERTs in {:.1} s ({:.0} cases/s)",
+        "  loaded {loaded} {what} with the store's multi-row INSERTs in {:.1} s ({:.0} cases/s)",
         elapsed.as_secs_f64(),
         rate(loaded, elapsed)
     );
@@ -885,13 +884,10 @@ async fn sqlite_search(config: &Config, report: &mut Report) {
     let store = open_sqlite(&dir.url("search")).await;
     let pool = sqlite_writer(&store);
     let started = Instant::now();
-    let rx = generate(set.cases, true, move |r, i| set.case(r, i));
-    let loaded = sqlite::load_batches(&pool, next_batch(&rx), 50_000)
+    let rx = generate(set.cases, move |r, i| set.case(r, i));
+    let loaded = load::load_batches(&store, YEAR, next_batch(&rx), true)
         .await
         .unwrap_or_else(|e| panic!("bulk load: {e}"));
-    sqlite::set_counter(&pool, YEAR, i64::try_from(loaded).unwrap_or(i64::MAX))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
         .execute(&pool)
         .await
@@ -930,13 +926,10 @@ async fn pg_search(config: &Config, url: &str, report: &mut Report) {
     let store = open_postgres(&schema.url(&[]), &SqlOptions::default()).await;
     let pool = postgres_pool(&store).clone();
     let started = Instant::now();
-    let rx = generate(set.cases, true, move |r, i| set.case(r, i));
-    let loaded = pg::load_batches(&pool, next_batch(&rx), 50_000)
+    let rx = generate(set.cases, move |r, i| set.case(r, i));
+    let loaded = load::load_batches(&store, YEAR, next_batch(&rx), true)
         .await
         .unwrap_or_else(|e| panic!("bulk load: {e}"));
-    pg::set_counter(&pool, YEAR, i64::try_from(loaded).unwrap_or(i64::MAX))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
     print_load("cases", loaded, started.elapsed());
     vacuum_analyze(&pool).await;
     check_loaded(&store, set.cases, |r, i| set.case(r, i)).await;
@@ -991,13 +984,10 @@ async fn pg_sweep(config: &Config, url: &str, report: &mut Report) {
     let store = open_postgres(&schema.url(&[]), &SqlOptions::default()).await;
     let pool = postgres_pool(&store).clone();
     let started = Instant::now();
-    let rx = generate(set.cases, true, move |r, i| set.case(r, i));
-    let loaded = pg::load_batches(&pool, next_batch(&rx), 50_000)
+    let rx = generate(set.cases, move |r, i| set.case(r, i));
+    let loaded = load::load_batches(&store, YEAR, next_batch(&rx), true)
         .await
         .unwrap_or_else(|e| panic!("bulk load: {e}"));
-    pg::set_counter(&pool, YEAR, i64::try_from(loaded).unwrap_or(i64::MAX))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
     print_load("overdue cases", loaded, started.elapsed());
     vacuum_analyze(&pool).await;
     check_loaded(&store, set.cases, |r, i| set.case(r, i)).await;

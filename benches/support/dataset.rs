@@ -16,7 +16,9 @@ use casia::{
 };
 use chrono::{DateTime, Duration, Utc};
 
-use super::rows::CaseRows;
+use casia_store_sql::writes::WriteRows;
+
+use super::load::rows_of;
 
 /// The year every generated case is numbered in.
 pub const YEAR: i32 = 2026;
@@ -110,8 +112,9 @@ pub struct Lived {
 }
 
 impl Lived {
-    pub fn rows(&self, delivered: bool) -> CaseRows {
-        CaseRows::of(&self.case, &self.notifications, delivered)
+    /// The rows the store writes for this case (notifications pending).
+    pub fn rows(&self) -> WriteRows {
+        rows_of(&self.case, &self.notifications)
     }
 }
 

@@ -1,23 +1,9 @@
 //! PostgreSQL for the benchmarks: a schema of their own per dataset on the
-//! database of `CASIA_TEST_POSTGRES_URL`, dropped when done, and the raw SQL
-//! of `load.rs` compiled for PostgreSQL.
+//! database of `CASIA_TEST_POSTGRES_URL`, dropped when done.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use casia::store_sql::sqlx::{self, AssertSqlSafe, Connection, PgConnection};
-
-pub type Db = sqlx::Postgres;
-
-/// As the store: READ COMMITTED writes.
-pub const BEGIN_WRITE: &str = "BEGIN";
-/// PostgreSQL's bound-parameter limit (the wire protocol's `i16` count).
-pub const MAX_BINDS: usize = 65_535;
-
-#[allow(clippy::duplicate_mod)]
-#[path = "load.rs"]
-mod load;
-
-pub use load::{load_batches, raw_submit, set_counter};
 
 const PREFIX: &str = "casia_bench_";
 

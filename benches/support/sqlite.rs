@@ -1,22 +1,6 @@
-//! SQLite files for the benchmarks: a temporary folder removed when done,
-//! and the raw SQL of `load.rs` compiled for SQLite.
+//! SQLite files for the benchmarks: a temporary folder removed when done.
 
 use std::path::PathBuf;
-
-use casia::store_sql::sqlx;
-
-pub type Db = sqlx::Sqlite;
-
-/// As the store: the write lock up front.
-pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
-/// SQLite's bound-parameter limit (`SQLITE_MAX_VARIABLE_NUMBER`, 3.32+).
-pub const MAX_BINDS: usize = 32_766;
-
-#[allow(clippy::duplicate_mod)]
-#[path = "load.rs"]
-mod load;
-
-pub use load::{load_batches, raw_submit, set_counter};
 
 /// A folder of SQLite files under `CASIA_BENCH_DIR` (default: the system
 /// temp dir), removed with the value.

@@ -3,11 +3,17 @@
 //! Adapters translate, the core decides (ARCHITECTURE.md): every filter and
 //! order here is [`casia_core::search`]'s, written as SQL.
 //!
-//! [`SqlStore`] implements [`CaseRepository`], [`Outbox`],
-//! [`ContactDirectory`] and [`AttachmentContentStore`]. Each write is one
-//! transaction — case row with its version check, history, attachments with
-//! their bytes, outbox rows — and case numbers come from a per-year counter
-//! row in that transaction, so they are gap-free (DOMAIN.md §4, §10).
+//! [`SqlStore`] implements the core's `CaseRepository`, `Outbox`,
+//! `ContactDirectory` and `AttachmentContentStore`. Each write is
+//! all-or-nothing — case row with its version check, history, attachments
+//! with their bytes, outbox rows — and case numbers come from a per-year
+//! counter row in the writing transaction, so they are gap-free (DOMAIN.md
+//! §4, §10). Writes share commits (group commit, `writes.rs`); reads are
+//! one statement each (`cases.rs`).
+//!
+//! With the feature `rows`, the row types (`rows`), the write path
+//! (`writes`) and [`SqlStore::write_rows`] are public, for benchmarks and
+//! bulk loaders that write exactly what the store writes.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // Without a backend feature the crate is an empty shell that only reports
@@ -18,26 +24,32 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use chrono::{DateTime, TimeDelta, Utc};
+use casia_core::StoreError;
 
-use casia_core::command::Change;
-use casia_core::ids::{AuthorizationId, CaseNumber, OfficeCode};
-use casia_core::ports::{
-    AttachmentContentStore, CaseRepository, ContactDirectory, DeliveryFailure, Outbox,
-    OutboxMessage,
-};
-use casia_core::search::SearchFilter;
-use casia_core::status::CaseState;
-use casia_core::submission::{CaseDraft, NewCase};
-use casia_core::{Case, StoreError};
-
+mod cases;
+mod columns;
+mod contacts;
+mod engine;
+mod outbox;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "rows")]
+pub mod rows;
+#[cfg(not(feature = "rows"))]
 mod rows;
 mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "rows")]
+pub mod writes;
+#[cfg(not(feature = "rows"))]
+mod writes;
+
+#[cfg(feature = "rows")]
+pub use columns::{Column, Kind, RowType, Statement, Value, insert};
+
+use engine::Engine;
+use writes::WriteQueue;
 
 /// The sqlx this crate is built on, for embedders and tests that reach the
 /// pool through [`SqlStore::sqlite_pool`] / [`SqlStore::postgres_pool`].
@@ -88,30 +100,20 @@ impl Default for SqlOptions {
     }
 }
 
-#[derive(Debug, Clone)]
-enum Inner {
-    #[cfg(feature = "sqlite")]
-    Sqlite(sqlite::Repo),
-    #[cfg(feature = "postgres")]
-    Postgres(postgres::Repo, Option<Arc<postgres::FreshSchema>>),
-}
-
-/// Runs `$body` with `$repo` bound to the backend's repository.
-macro_rules! dispatch {
-    ($self:expr, $repo:ident => $body:expr) => {
-        match $self.inner {
-            #[cfg(feature = "sqlite")]
-            Inner::Sqlite(ref $repo) => $body,
-            #[cfg(feature = "postgres")]
-            Inner::Postgres(ref $repo, _) => $body,
-        }
-    };
-}
-
-/// A SQL-backed store: cheap to clone (clones share the pools).
+/// A SQL-backed store: cheap to clone (clones share the pools and the
+/// group commit). It implements the core's ports by topic: `cases.rs`
+/// ([`CaseRepository`](casia_core::ports::CaseRepository),
+/// [`AttachmentContentStore`](casia_core::ports::AttachmentContentStore)),
+/// `outbox.rs` ([`Outbox`](casia_core::ports::Outbox)) and `contacts.rs`
+/// ([`ContactDirectory`](casia_core::ports::ContactDirectory)).
 #[derive(Debug, Clone)]
 pub struct SqlStore {
-    inner: Inner,
+    engine: Arc<dyn Engine>,
+    writes: Arc<WriteQueue>,
+    #[cfg(feature = "sqlite")]
+    sqlite: Option<sqlx::SqlitePool>,
+    #[cfg(feature = "postgres")]
+    postgres: Option<sqlx::PgPool>,
 }
 
 /// What is left of a driver error once each backend has taken its own
@@ -174,23 +176,46 @@ fn migrate_error(e: sqlx::migrate::MigrateError) -> StoreError {
 }
 
 impl SqlStore {
+    #[cfg(feature = "sqlite")]
+    fn of_sqlite(engine: sqlite::SqliteEngine) -> SqlStore {
+        SqlStore {
+            sqlite: Some(engine.write_pool().clone()),
+            #[cfg(feature = "postgres")]
+            postgres: None,
+            engine: Arc::new(engine),
+            writes: Arc::default(),
+        }
+    }
+
+    #[cfg(feature = "postgres")]
+    fn of_postgres(engine: postgres::PgEngine) -> SqlStore {
+        SqlStore {
+            postgres: Some(engine.pool().clone()),
+            #[cfg(feature = "sqlite")]
+            sqlite: None,
+            engine: Arc::new(engine),
+            writes: Arc::default(),
+        }
+    }
+
     /// Opens a store: `sqlite:PATH[?mode=rwc]`, `sqlite::memory:` or
     /// `postgres://…`. Does not migrate; call [`SqlStore::migrate`].
+    ///
+    /// # Errors
+    /// An unsupported URL, or the database cannot be reached
+    /// (`Unavailable`, naming the cause: refused, unknown host,
+    /// authentication, missing database).
     #[allow(unused_variables)]
     pub async fn connect(url: &str, options: &SqlOptions) -> Result<SqlStore, StoreError> {
         #[cfg(feature = "sqlite")]
         if url.starts_with("sqlite:") {
-            let repo = sqlite::connect(url, options).await?;
-            return Ok(SqlStore {
-                inner: Inner::Sqlite(repo),
-            });
+            return Ok(SqlStore::of_sqlite(sqlite::connect(url, options).await?));
         }
         #[cfg(feature = "postgres")]
         if is_postgres_url(url) {
-            let repo = postgres::connect(url, options).await?;
-            return Ok(SqlStore {
-                inner: Inner::Postgres(repo, None),
-            });
+            return Ok(SqlStore::of_postgres(
+                postgres::connect(url, options).await?,
+            ));
         }
         Err(unsupported(url))
     }
@@ -201,6 +226,9 @@ impl SqlStore {
     /// `casia_test_<unix secs>_<pid>_<n>` on that database. Call
     /// [`SqlStore::drop_fresh`] when done; schemas left behind are dropped by
     /// the first `connect_fresh` of a later process once an hour old.
+    ///
+    /// # Errors
+    /// As [`SqlStore::connect`], or a failed migration.
     pub async fn connect_fresh(url: &str) -> Result<SqlStore, StoreError> {
         let options = SqlOptions {
             max_connections: 4,
@@ -219,10 +247,7 @@ impl SqlStore {
         }
         #[cfg(feature = "postgres")]
         if is_postgres_url(url) {
-            let (repo, fresh) = postgres::connect_fresh(url, &options).await?;
-            let store = SqlStore {
-                inner: Inner::Postgres(repo, Some(Arc::new(fresh))),
-            };
+            let store = SqlStore::of_postgres(postgres::connect_fresh(url, &options).await?);
             if let Err(e) = store.migrate().await {
                 store.drop_fresh().await;
                 return Err(e);
@@ -237,10 +262,7 @@ impl SqlStore {
     /// on PostgreSQL, drops its schema (best effort).
     pub async fn drop_fresh(self) {
         self.close().await;
-        #[cfg(feature = "postgres")]
-        if let Inner::Postgres(_, Some(fresh)) = &self.inner {
-            let _ = postgres::drop_schema(fresh).await;
-        }
+        self.engine.drop_fresh().await;
     }
 
     /// A consistent copy of a live SQLite database into the new file `to`
@@ -251,216 +273,94 @@ impl SqlStore {
     /// A backend error when `to` exists or cannot be written, or when the
     /// store is PostgreSQL (back it up with `pg_dump`).
     pub async fn backup_to(&self, to: &std::path::Path) -> Result<(), StoreError> {
-        match self.inner {
-            #[cfg(feature = "sqlite")]
-            Inner::Sqlite(ref repo) => {
-                if to.exists() {
-                    return Err(StoreError::backend(format!(
-                        "{} exists: a backup goes to a new file",
-                        to.display()
-                    )));
-                }
-                sqlx::query("VACUUM INTO ?")
-                    .bind(to.to_string_lossy().into_owned())
-                    .execute(repo.read_pool())
-                    .await
-                    .map_err(sqlite::db_error)?;
-                Ok(())
-            }
-            #[cfg(feature = "postgres")]
-            Inner::Postgres(..) => Err(StoreError::backend(
-                "casia backup copies SQLite databases; back up PostgreSQL with pg_dump (README, \"Backups\")",
-            )),
-        }
+        self.engine.backup_to(to).await
     }
 
     /// Closes the pools: pending work finishes, new work is refused.
     pub async fn close(&self) {
-        dispatch!(self, repo => repo.close().await)
+        self.engine.close().await;
     }
 
     /// Applies the backend's migrations (`migrations/sqlite` or
     /// `migrations/postgres`); already-applied ones are skipped.
+    ///
+    /// # Errors
+    /// A backend error naming the migration that failed.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        match self.inner {
-            #[cfg(feature = "sqlite")]
-            Inner::Sqlite(ref repo) => migrator(sqlite::MIGRATIONS)
-                .run(repo.write_pool())
-                .await
-                .map_err(migrate_error),
-            #[cfg(feature = "postgres")]
-            Inner::Postgres(ref repo, _) => migrator(postgres::MIGRATIONS)
-                .run(repo.write_pool())
-                .await
-                .map_err(migrate_error),
-        }
+        self.engine.migrate().await
     }
 
     /// The database this store runs on.
     pub fn backend(&self) -> Backend {
-        match self.inner {
-            #[cfg(feature = "sqlite")]
-            Inner::Sqlite(_) => Backend::Sqlite,
-            #[cfg(feature = "postgres")]
-            Inner::Postgres(..) => Backend::Postgres,
-        }
+        self.engine.backend()
     }
 
     /// The SQLite pool writes go through (tests, embedders).
     #[cfg(feature = "sqlite")]
     pub fn sqlite_pool(&self) -> Option<&sqlx::SqlitePool> {
-        match self.inner {
-            Inner::Sqlite(ref repo) => Some(repo.write_pool()),
-            #[cfg(feature = "postgres")]
-            Inner::Postgres(..) => None,
-        }
+        self.sqlite.as_ref()
     }
 
     /// The PostgreSQL pool (tests, embedders).
     #[cfg(feature = "postgres")]
     pub fn postgres_pool(&self) -> Option<&sqlx::PgPool> {
-        match self.inner {
-            Inner::Postgres(ref repo, _) => Some(repo.write_pool()),
-            #[cfg(feature = "sqlite")]
-            Inner::Sqlite(_) => None,
-        }
+        self.postgres.as_ref()
     }
 
-    /// Every notification ever written, in emission order, delivered or
-    /// not (tests, audits).
-    pub async fn outbox_snapshot(&self) -> Result<Vec<OutboxMessage>, StoreError> {
-        dispatch!(self, repo => repo.outbox_snapshot().await)
-    }
-}
-
-#[async_trait]
-impl CaseRepository for SqlStore {
-    async fn get(&self, number: CaseNumber) -> Result<Option<Case>, StoreError> {
-        dispatch!(self, repo => repo.get(number).await)
-    }
-
-    async fn create(&self, draft: &CaseDraft) -> Result<NewCase, StoreError> {
-        dispatch!(self, repo => repo.create(draft).await)
+    /// Writes prepared rows in one transaction, each iff its base still
+    /// holds (benchmarks and bulk loaders: the store's own write path
+    /// without the core's decisions); per write whether it was written.
+    ///
+    /// # Errors
+    /// Any failure of the transaction (nothing of it is written then).
+    #[cfg(feature = "rows")]
+    pub async fn write_rows(&self, rows: Vec<writes::WriteRows>) -> Result<Vec<bool>, StoreError> {
+        let mut session = self.engine.transaction().await?;
+        let written = writes::write_rows(&mut *session, self.engine.backend(), rows).await?;
+        session.commit().await?;
+        Ok(written)
     }
 
-    async fn update(&self, change: &Change) -> Result<(), StoreError> {
-        dispatch!(self, repo => repo.update(change).await)
-    }
-
-    async fn update_many(&self, changes: &[Change]) -> Result<Vec<bool>, StoreError> {
-        dispatch!(self, repo => repo.update_many(changes).await)
-    }
-
-    async fn search(&self, filter: &SearchFilter) -> Result<Vec<Case>, StoreError> {
-        dispatch!(self, repo => repo.search(filter).await)
-    }
-
-    async fn queue(&self, office: OfficeCode) -> Result<Vec<Case>, StoreError> {
-        dispatch!(self, repo => repo.queue(office).await)
-    }
-
-    async fn awaiting_information(&self) -> Result<Vec<Case>, StoreError> {
-        dispatch!(self, repo => repo.awaiting_information().await)
-    }
-
-    async fn find_by_receipt_code(&self, code: &str) -> Result<Option<Case>, StoreError> {
-        dispatch!(self, repo => repo.find_by_receipt_code(code).await)
-    }
-
-    async fn attachment_content(
-        &self,
-        number: CaseNumber,
-        attachment: u32,
-    ) -> Result<Option<Arc<[u8]>>, StoreError> {
-        dispatch!(self, repo => repo.attachment_content(number, attachment).await)
-    }
-
-    async fn count_by_state(&self) -> Result<Vec<(CaseState, u64)>, StoreError> {
-        dispatch!(self, repo => repo.count_by_state().await)
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        dispatch!(self, repo => repo.ping().await)
+    /// A write transaction for statements of one's own (benchmarks'
+    /// baselines, bulk loaders).
+    ///
+    /// # Errors
+    /// The database cannot be reached.
+    #[cfg(feature = "rows")]
+    pub async fn raw_transaction(&self) -> Result<RawTransaction, StoreError> {
+        Ok(RawTransaction(self.engine.transaction().await?))
     }
 }
 
-#[async_trait]
-impl AttachmentContentStore for SqlStore {
-    async fn put(
-        &self,
-        number: CaseNumber,
-        attachment: u32,
-        content: Arc<[u8]>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, repo => repo.put_content(number, attachment, content).await)
+/// A write transaction running [`Statement`]s as given (feature `rows`);
+/// dropped without [`RawTransaction::commit`], it rolls back.
+#[cfg(feature = "rows")]
+pub struct RawTransaction(Box<dyn engine::Session>);
+
+#[cfg(feature = "rows")]
+impl RawTransaction {
+    /// Runs a statement; the number of rows it changed.
+    ///
+    /// # Errors
+    /// The statement failed.
+    pub async fn execute(&mut self, statement: Statement) -> Result<u64, StoreError> {
+        self.0.execute(statement).await
     }
 
-    async fn get(
-        &self,
-        number: CaseNumber,
-        attachment: u32,
-    ) -> Result<Option<Arc<[u8]>>, StoreError> {
-        dispatch!(self, repo => repo.attachment_content(number, attachment).await)
-    }
-}
-
-#[async_trait]
-impl ContactDirectory for SqlStore {
-    async fn contact(&self, authorization: &AuthorizationId) -> Result<Option<String>, StoreError> {
-        dispatch!(self, repo => repo.contact(authorization).await)
+    /// Runs a query returning one integer (e.g. `RETURNING last_sequence`).
+    ///
+    /// # Errors
+    /// The statement failed or returned no row.
+    pub async fn one_integer(&mut self, statement: Statement) -> Result<i64, StoreError> {
+        self.0.one(statement).await
     }
 
-    async fn set_contact(
-        &self,
-        authorization: &AuthorizationId,
-        email: &str,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, repo => repo.set_contact(authorization, email).await)
-    }
-}
-
-#[async_trait]
-impl Outbox for SqlStore {
-    async fn claim_due(
-        &self,
-        now: DateTime<Utc>,
-        limit: usize,
-        lease: TimeDelta,
-    ) -> Result<Vec<OutboxMessage>, StoreError> {
-        dispatch!(self, repo => repo.claim_due(now, limit, lease).await)
-    }
-
-    async fn mark_delivered(
-        &self,
-        id: u64,
-        recipient: &str,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, repo => repo.mark_delivered(id, recipient, at).await)
-    }
-
-    async fn record_failure(&self, id: u64, failure: &DeliveryFailure) -> Result<(), StoreError> {
-        dispatch!(self, repo => repo.record_failure(id, failure).await)
-    }
-
-    async fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
-        dispatch!(self, repo => repo.pending(limit).await)
-    }
-
-    async fn list_dead(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
-        dispatch!(self, repo => repo.list_dead(limit).await)
-    }
-
-    async fn retry(&self, id: u64, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        dispatch!(self, repo => repo.retry(id, now).await)
-    }
-
-    async fn backlog(&self) -> Result<u64, StoreError> {
-        dispatch!(self, repo => repo.backlog().await)
-    }
-
-    async fn dead_count(&self) -> Result<u64, StoreError> {
-        dispatch!(self, repo => repo.dead_count().await)
+    /// Commits.
+    ///
+    /// # Errors
+    /// The commit failed.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.0.commit().await
     }
 }
 

@@ -1,139 +1,171 @@
 //! PostgreSQL: one pool of configurable size. Writes run at READ
 //! COMMITTED: the counter row's lock serialises numbering and the
 //! version-checked `UPDATE` re-checks the version after waiting for a
-//! concurrent writer, so a lost race is a `VersionConflict`.
+//! concurrent writer, so a lost race is a `VersionConflict`. This module
+//! binds values (arrays included), decodes kinds and owns the pool; the
+//! statements are shared.
 
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection};
+use async_trait::async_trait;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{
+    AssertSqlSafe, ConnectOptions, Connection, PgConnection, PgPool, Postgres, Row, Transaction,
+};
 
 use casia_core::StoreError;
 
-use crate::SqlOptions;
+use crate::columns::{Kind, Statement, Value};
+use crate::engine::{Engine, Session};
+use crate::{Backend, SqlOptions};
 
-pub(crate) type Db = sqlx::Postgres;
-pub(crate) type DbRow = sqlx::postgres::PgRow;
+type Query<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
 
-pub(crate) const BEGIN_WRITE: &str = "BEGIN";
-/// One snapshot for a case and its rows.
-pub(crate) const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-/// A relay's claim in one statement: rows another relay is claiming right
-/// now are skipped (`FOR UPDATE SKIP LOCKED`), not waited for.
-pub(crate) const OUTBOX_CLAIM: &str = crate::sql::OUTBOX_CLAIM_POSTGRES;
-
-// The same repository code, compiled for this backend's types.
-#[allow(clippy::duplicate_mod)]
-#[path = "backend.rs"]
-mod backend;
-
-pub(crate) use backend::Repo;
-
-/// The version-checked multi-row update of `rows` (case row, expected
-/// version); the numbers of the cases it wrote. One array per column, so
-/// binding and planning cost the same for 1 or 500 rows.
-async fn update_cases(
-    conn: &mut PgConnection,
-    rows: Vec<(crate::rows::CaseRow, i64)>,
-) -> Result<Vec<String>, StoreError> {
-    let n = rows.len();
-    let mut text: [Vec<String>; 15] = std::array::from_fn(|_| Vec::with_capacity(n));
-    let mut optional_text: [Vec<Option<String>>; 3] =
-        std::array::from_fn(|_| Vec::with_capacity(n));
-    let mut flags: [Vec<bool>; 2] = std::array::from_fn(|_| Vec::with_capacity(n));
-    let mut integers: [Vec<i64>; 3] = std::array::from_fn(|_| Vec::with_capacity(n));
-    let mut closed_at: Vec<Option<i64>> = Vec::with_capacity(n);
-    for (r, expected) in rows {
-        for (column, value) in text.iter_mut().zip([
-            r.number,
-            r.case_type,
-            r.materia,
-            r.category,
-            r.subcategory,
-            r.substatus,
-            r.office,
-            r.authorization_id,
-            r.submitted_by,
-            r.province,
-            r.title,
-            r.description,
-            r.complementary_data,
-            r.receipt,
-            r.verification_code,
-        ]) {
-            column.push(value);
-        }
-        for (column, value) in optional_text
-            .iter_mut()
-            .zip([r.assignee, r.deadline, r.resolution])
-        {
-            column.push(value);
-        }
-        for (column, value) in flags
-            .iter_mut()
-            .zip([r.affects_current_period, r.reminder_sent])
-        {
-            column.push(value);
-        }
-        for (column, value) in integers
-            .iter_mut()
-            .zip([r.submitted_at, r.version, expected])
-        {
-            column.push(value);
-        }
-        closed_at.push(r.closed_at);
+fn bind(q: Query<'_>, v: Value) -> Query<'_> {
+    match v {
+        Value::Text(t) => q.bind(t),
+        Value::Int(i) => q.bind(i),
+        Value::Bool(b) => q.bind(b),
+        Value::Bytes(b) => q.bind(b),
+        Value::Texts(t) => q.bind(t),
+        Value::Ints(i) => q.bind(i),
+        Value::Bools(b) => q.bind(b),
     }
-    let [
-        number,
-        case_type,
-        materia,
-        category,
-        subcategory,
-        substatus,
-        office,
-        authorization_id,
-        submitted_by,
-        province,
-        title,
-        description,
-        complementary_data,
-        receipt,
-        verification_code,
-    ] = text;
-    let [assignee, deadline, resolution] = optional_text;
-    let [affects_current_period, reminder_sent] = flags;
-    let [submitted_at, version, expected] = integers;
-    // `$1`..`$24`, in `CASE_COLUMNS` order, then the expected versions.
-    sqlx::query_scalar(crate::sql::UPDATE_CASES_POSTGRES)
-        .bind(number)
-        .bind(case_type)
-        .bind(materia)
-        .bind(category)
-        .bind(subcategory)
-        .bind(substatus)
-        .bind(office)
-        .bind(assignee)
-        .bind(authorization_id)
-        .bind(submitted_by)
-        .bind(province)
-        .bind(affects_current_period)
-        .bind(title)
-        .bind(description)
-        .bind(complementary_data)
-        .bind(deadline)
-        .bind(reminder_sent)
-        .bind(submitted_at)
-        .bind(closed_at)
-        .bind(resolution)
-        .bind(receipt)
-        .bind(verification_code)
-        .bind(version)
-        .bind(expected)
-        .fetch_all(conn)
-        .await
-        .map_err(db_error)
+}
+
+fn query(s: Statement) -> Query<'static> {
+    let mut q = sqlx::query(AssertSqlSafe(s.sql));
+    for v in s.values {
+        q = bind(q, v);
+    }
+    q
+}
+
+fn decode(row: &PgRow, kinds: &[Kind]) -> Result<Vec<Value>, sqlx::Error> {
+    kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            Ok(match kind {
+                Kind::Text => Value::Text(Some(row.try_get(i)?)),
+                Kind::OptText => Value::Text(row.try_get(i)?),
+                Kind::Int => Value::Int(Some(row.try_get(i)?)),
+                Kind::OptInt => Value::Int(row.try_get(i)?),
+                Kind::Bool => Value::Bool(row.try_get(i)?),
+                Kind::Bytes => Value::Bytes(Some(row.try_get(i)?)),
+            })
+        })
+        .collect()
+}
+
+/// A pooled connection, or a transaction on one.
+enum PgSession {
+    Connection(PoolConnection<Postgres>),
+    Transaction(Transaction<'static, Postgres>),
+}
+
+impl PgSession {
+    fn connection(&mut self) -> &mut PgConnection {
+        match self {
+            PgSession::Connection(c) => c,
+            PgSession::Transaction(t) => t,
+        }
+    }
+}
+
+#[async_trait]
+impl Session for PgSession {
+    async fn execute(&mut self, statement: Statement) -> Result<u64, StoreError> {
+        Ok(query(statement)
+            .execute(self.connection())
+            .await
+            .map_err(db_error)?
+            .rows_affected())
+    }
+
+    async fn fetch(
+        &mut self,
+        statement: Statement,
+        kinds: &[Kind],
+    ) -> Result<Vec<Vec<Value>>, StoreError> {
+        let rows = query(statement)
+            .fetch_all(self.connection())
+            .await
+            .map_err(db_error)?;
+        rows.iter()
+            .map(|r| decode(r, kinds).map_err(db_error))
+            .collect()
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        match *self {
+            PgSession::Connection(_) => Ok(()),
+            PgSession::Transaction(t) => t.commit().await.map_err(db_error),
+        }
+    }
+}
+
+/// A PostgreSQL store's pool, and the schema it was made in when it is a
+/// fresh one.
+#[derive(Debug)]
+pub(crate) struct PgEngine {
+    pool: PgPool,
+    fresh: Option<FreshSchema>,
+}
+
+impl PgEngine {
+    /// The pool (tests, embedders).
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl Engine for PgEngine {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn reader(&self) -> Result<Box<dyn Session>, StoreError> {
+        let c = self.pool.acquire().await.map_err(db_error)?;
+        Ok(Box::new(PgSession::Connection(c)))
+    }
+
+    async fn writer(&self) -> Result<Box<dyn Session>, StoreError> {
+        self.reader().await
+    }
+
+    async fn transaction(&self) -> Result<Box<dyn Session>, StoreError> {
+        let t = self.pool.begin().await.map_err(db_error)?;
+        Ok(Box::new(PgSession::Transaction(t)))
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        crate::migrator(MIGRATIONS)
+            .run(&self.pool)
+            .await
+            .map_err(crate::migrate_error)
+    }
+
+    async fn backup_to(&self, _to: &Path) -> Result<(), StoreError> {
+        Err(StoreError::backend(
+            "casia backup copies SQLite databases; back up PostgreSQL with pg_dump (README, \"Backups\")",
+        ))
+    }
+
+    async fn drop_fresh(&self) {
+        if let Some(fresh) = &self.fresh {
+            let _ = drop_schema(fresh).await;
+        }
+    }
 }
 
 /// The migrations, in order (`migrations/postgres`).
@@ -147,6 +179,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "outbox delivery",
         include_str!("../migrations/postgres/0002_outbox_delivery.sql"),
+    ),
+    (
+        3,
+        "partial indexes",
+        include_str!("../migrations/postgres/0003_partial_indexes.sql"),
     ),
 ];
 
@@ -221,24 +258,26 @@ fn connect_error(e: sqlx::Error) -> StoreError {
     }
 }
 
-async fn pool(opts: PgConnectOptions, options: &SqlOptions) -> Result<Repo, StoreError> {
+async fn pool(opts: PgConnectOptions, options: &SqlOptions) -> Result<PgPool, StoreError> {
     probe(&opts).await?;
-    let pool = PgPoolOptions::new()
+    PgPoolOptions::new()
         .max_connections(options.max_connections.max(1))
         .acquire_timeout(options.acquire_timeout)
         .connect_with(opts)
         .await
-        .map_err(db_error)?;
-    Ok(Repo::new(pool.clone(), pool))
+        .map_err(db_error)
 }
 
-pub(crate) async fn connect(url: &str, options: &SqlOptions) -> Result<Repo, StoreError> {
-    pool(parse_url(url)?, options).await
+pub(crate) async fn connect(url: &str, options: &SqlOptions) -> Result<PgEngine, StoreError> {
+    Ok(PgEngine {
+        pool: pool(parse_url(url)?, options).await?,
+        fresh: None,
+    })
 }
 
 /// A schema made for one fresh store, dropped by [`drop_schema`].
 #[derive(Debug, Clone)]
-pub(crate) struct FreshSchema {
+struct FreshSchema {
     admin: PgConnectOptions,
     name: String,
 }
@@ -260,10 +299,7 @@ fn now_secs() -> u64 {
 
 /// A new schema `casia_test_<unix secs>_<pid>_<n>` on the database of `url`,
 /// with `search_path` set to it on every pooled connection.
-pub(crate) async fn connect_fresh(
-    url: &str,
-    options: &SqlOptions,
-) -> Result<(Repo, FreshSchema), StoreError> {
+pub(crate) async fn connect_fresh(url: &str, options: &SqlOptions) -> Result<PgEngine, StoreError> {
     let admin = parse_url(url)?;
     let mut conn = admin.connect().await.map_err(db_error)?;
     if !SWEPT.swap(true, Ordering::SeqCst) {
@@ -281,8 +317,11 @@ pub(crate) async fn connect_fresh(
         .map_err(db_error)?;
     conn.close().await.map_err(db_error)?;
     let opts = admin.clone().options([("search_path", name.as_str())]);
-    let repo = pool(opts, options).await?;
-    Ok((repo, FreshSchema { admin, name }))
+    let pool = pool(opts, options).await?;
+    Ok(PgEngine {
+        pool,
+        fresh: Some(FreshSchema { admin, name }),
+    })
 }
 
 /// Drops the schemas of earlier runs (best effort: another process may be
@@ -317,7 +356,7 @@ async fn drop_stale_schemas(conn: &mut PgConnection) {
     }
 }
 
-pub(crate) async fn drop_schema(fresh: &FreshSchema) -> Result<(), StoreError> {
+async fn drop_schema(fresh: &FreshSchema) -> Result<(), StoreError> {
     let mut conn = fresh.admin.connect().await.map_err(db_error)?;
     sqlx::query(AssertSqlSafe(format!(
         "DROP SCHEMA IF EXISTS \"{}\" CASCADE",

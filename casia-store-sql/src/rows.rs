@@ -21,127 +21,140 @@ use casia_core::status::CaseState;
 use casia_core::text::{AttachmentTitle, Description, Resolution, SurveyComment, Title};
 use casia_core::{Attachment, Case, HistoryEntry, HistoryEvent, StoreError, Visibility};
 
-/// The column list of [`CaseRow`], in its field order.
-pub(crate) const CASE_COLUMNS: &str = "number, case_type, materia, category, subcategory, \
-     substatus, office, assignee, authorization_id, submitted_by, province, \
-     affects_current_period, title, description, complementary_data, deadline, \
-     reminder_sent, submitted_at, closed_at, resolution, receipt, verification_code, version";
+use crate::columns::row_type;
 
-pub(crate) const HISTORY_COLUMNS: &str =
-    "case_number, seq, at, event, substatus, actor_role, actor_id, observation, visibility";
-
-pub(crate) const ATTACHMENT_COLUMNS: &str = "case_number, id, document_type, title, file_name, \
-     media_type, size, sha256, added_at, added_by_role, added_by_id";
-
-pub(crate) const SURVEY_COLUMNS: &str = "case_number, rating, comment, at, by_user";
-
-/// One `cases` row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CaseRow {
-    pub number: String,
-    pub case_type: String,
-    pub materia: String,
-    pub category: String,
-    pub subcategory: String,
-    pub substatus: String,
-    pub office: String,
-    pub assignee: Option<String>,
-    pub authorization_id: String,
-    pub submitted_by: String,
-    pub province: String,
-    pub affects_current_period: bool,
-    pub title: String,
-    pub description: String,
-    pub complementary_data: String,
-    pub deadline: Option<String>,
-    pub reminder_sent: bool,
-    pub submitted_at: i64,
-    pub closed_at: Option<i64>,
-    pub resolution: Option<String>,
-    pub receipt: String,
-    pub verification_code: String,
-    pub version: i64,
+row_type! {
+    /// One `cases` row.
+    pub struct CaseRow in "cases" {
+        number: String,
+        case_type: String,
+        materia: String,
+        category: String,
+        subcategory: String,
+        substatus: String,
+        office: String,
+        assignee: Option<String>,
+        authorization_id: String,
+        submitted_by: String,
+        province: String,
+        affects_current_period: bool,
+        title: String,
+        description: String,
+        complementary_data: String,
+        deadline: Option<String>,
+        reminder_sent: bool,
+        submitted_at: i64,
+        closed_at: Option<i64>,
+        resolution: Option<String>,
+        receipt: String,
+        verification_code: String,
+        version: i64,
+    }
 }
 
-/// One `history` row; `seq` is the entry's 0-based position.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct HistoryRow {
-    pub case_number: String,
-    pub seq: i64,
-    pub at: i64,
-    pub event: String,
-    pub substatus: String,
-    pub actor_role: String,
-    pub actor_id: Option<String>,
-    pub observation: Option<String>,
-    pub visibility: String,
+row_type! {
+    /// One `history` row; `seq` is the entry's 0-based position.
+    pub struct HistoryRow in "history" {
+        case_number: String,
+        seq: i64,
+        at: i64,
+        event: String,
+        substatus: String,
+        actor_role: String,
+        actor_id: Option<String>,
+        observation: Option<String>,
+        visibility: String,
+    }
 }
 
-/// One `attachments` row (metadata only).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct AttachmentRow {
-    pub case_number: String,
-    pub id: i64,
-    pub document_type: String,
-    pub title: String,
-    pub file_name: String,
-    pub media_type: String,
-    pub size: i64,
-    pub sha256: String,
-    pub added_at: i64,
-    pub added_by_role: String,
-    pub added_by_id: Option<String>,
+row_type! {
+    /// One `attachments` row (metadata only).
+    pub struct AttachmentRow in "attachments" {
+        case_number: String,
+        id: i64,
+        document_type: String,
+        title: String,
+        file_name: String,
+        media_type: String,
+        size: i64,
+        sha256: String,
+        added_at: i64,
+        added_by_role: String,
+        added_by_id: Option<String>,
+    }
 }
 
-/// One `surveys` row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SurveyRow {
-    pub case_number: String,
-    pub rating: i64,
-    pub comment: Option<String>,
-    pub at: i64,
-    pub by_user: String,
+row_type! {
+    /// One `attachment_contents` row: the bytes of an attachment.
+    pub struct ContentRow in "attachment_contents" {
+        case_number: String,
+        attachment_id: i64,
+        content: Vec<u8>,
+    }
 }
 
-/// One `outbox` row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct OutboxRow {
-    pub id: i64,
-    pub kind: String,
-    pub case_number: String,
-    pub authorization_id: String,
-    pub at: i64,
-    pub deadline: Option<String>,
-    pub message_text: Option<String>,
-    pub delivered: bool,
-    pub attempts: i64,
-    pub dead: bool,
-    pub next_attempt_at: Option<i64>,
-    pub held_until: Option<i64>,
-    pub last_error: Option<String>,
-    pub recipient: Option<String>,
-    pub delivered_at: Option<i64>,
+row_type! {
+    /// One `surveys` row.
+    pub struct SurveyRow in "surveys" {
+        case_number: String,
+        rating: i64,
+        comment: Option<String>,
+        at: i64,
+        by_user: String,
+    }
 }
 
-/// A notification as the columns of an `outbox` insert.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct NewOutboxRow {
-    pub kind: &'static str,
-    pub case_number: String,
-    pub authorization_id: String,
-    pub at: i64,
-    pub deadline: Option<String>,
-    pub message_text: Option<String>,
+row_type! {
+    /// One `outbox` row.
+    pub struct OutboxRow in "outbox" {
+        id: i64,
+        kind: String,
+        case_number: String,
+        authorization_id: String,
+        at: i64,
+        deadline: Option<String>,
+        message_text: Option<String>,
+        delivered: bool,
+        attempts: i64,
+        dead: bool,
+        next_attempt_at: Option<i64>,
+        held_until: Option<i64>,
+        last_error: Option<String>,
+        recipient: Option<String>,
+        delivered_at: Option<i64>,
+    }
+}
+
+row_type! {
+    /// A notification as the columns of an `outbox` insert (pending, no
+    /// attempt yet: the other columns take their defaults).
+    pub struct NewOutboxRow in "outbox" {
+        kind: String,
+        case_number: String,
+        authorization_id: String,
+        at: i64,
+        deadline: Option<String>,
+        message_text: Option<String>,
+    }
+}
+
+row_type! {
+    /// One `contacts` row.
+    pub struct ContactRow in "contacts" {
+        authorization_id: String,
+        email: String,
+    }
 }
 
 // ---------------------------------------------------------------- writing
 
 /// Instants are stored as microseconds since the epoch: exact and ordered.
-pub(crate) fn micros(at: DateTime<Utc>) -> i64 {
+pub fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
 }
 
-pub(crate) fn iso_date(d: NaiveDate) -> String {
+/// Dates are stored as ISO `YYYY-MM-DD` text: readable and ordered.
+pub fn iso_date(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
@@ -160,7 +173,12 @@ fn json<T: serde::Serialize>(
 }
 
 impl CaseRow {
-    pub(crate) fn from_case(case: &Case) -> Result<CaseRow, StoreError> {
+    /// The row of `case`.
+    ///
+    /// # Errors
+    /// A backend error when the version exceeds the SQL range or a JSON
+    /// column cannot be encoded.
+    pub fn from_case(case: &Case) -> Result<CaseRow, StoreError> {
         let n = &case.number;
         Ok(CaseRow {
             number: n.to_string(),
@@ -192,7 +210,7 @@ impl CaseRow {
 
 impl HistoryRow {
     /// The entry at 0-based position `seq` of `case`'s history.
-    pub(crate) fn from_entry(case: &CaseNumber, seq: usize, e: &HistoryEntry) -> HistoryRow {
+    pub fn from_entry(case: &CaseNumber, seq: usize, e: &HistoryEntry) -> HistoryRow {
         HistoryRow {
             case_number: case.to_string(),
             seq: i64::try_from(seq).unwrap_or(i64::MAX),
@@ -208,10 +226,11 @@ impl HistoryRow {
 }
 
 impl AttachmentRow {
-    pub(crate) fn from_meta(
-        case: &CaseNumber,
-        a: &Attachment,
-    ) -> Result<AttachmentRow, StoreError> {
+    /// The row of attachment `a` of case `case`.
+    ///
+    /// # Errors
+    /// A backend error when the size exceeds the SQL range.
+    pub fn from_meta(case: &CaseNumber, a: &Attachment) -> Result<AttachmentRow, StoreError> {
         Ok(AttachmentRow {
             case_number: case.to_string(),
             id: i64::from(a.id),
@@ -229,7 +248,8 @@ impl AttachmentRow {
 }
 
 impl SurveyRow {
-    pub(crate) fn from_survey(case: &CaseNumber, s: &Survey) -> SurveyRow {
+    /// The row of the survey `s` of case `case`.
+    pub fn from_survey(case: &CaseNumber, s: &Survey) -> SurveyRow {
         SurveyRow {
             case_number: case.to_string(),
             rating: i64::from(s.rating),
@@ -241,9 +261,10 @@ impl SurveyRow {
 }
 
 impl NewOutboxRow {
-    pub(crate) fn from_notification(n: &Notification) -> NewOutboxRow {
+    /// The pending outbox row of a notification.
+    pub fn from_notification(n: &Notification) -> NewOutboxRow {
         NewOutboxRow {
-            kind: n.kind.as_str(),
+            kind: n.kind.as_str().to_owned(),
             case_number: n.case_number.to_string(),
             authorization_id: n.authorization.as_str().to_owned(),
             at: micros(n.at),
@@ -512,7 +533,11 @@ pub(crate) fn assemble(
 }
 
 impl OutboxRow {
-    pub(crate) fn into_message(self) -> Result<OutboxMessage, StoreError> {
+    /// The message of this row.
+    ///
+    /// # Errors
+    /// `Corrupt` naming the case when a column cannot be read.
+    pub fn into_message(self) -> Result<OutboxMessage, StoreError> {
         let c = self.case_number.as_str();
         let deadline = match &self.deadline {
             None => None,

@@ -1,7 +1,14 @@
-//! The statements both backends run. SQLite and PostgreSQL share them
-//! word for word: `$N` parameters, `ON CONFLICT … DO UPDATE`, `RETURNING`,
-//! `TRUE`/`FALSE`; only how a transaction begins differs (see each
-//! backend's `BEGIN_WRITE`).
+//! The statements, written once for both backends: `$N` parameters,
+//! `ON CONFLICT … DO UPDATE`, `RETURNING`, `TRUE`/`FALSE`. Column lists
+//! come from the row types (`rows.rs`); where the two databases differ —
+//! JSON aggregation, the multi-row update's input, row locks — the
+//! [`Backend`] says how.
+
+use std::sync::LazyLock;
+
+use crate::Backend;
+use crate::columns::{Kind, RowType, Statement, Value, column_list};
+use crate::rows::{AttachmentRow, CaseRow, HistoryRow, OutboxRow, SurveyRow};
 
 /// Takes the next `$2` case numbers of year `$1` in the creating
 /// transaction and returns the last of them: the counter row's lock
@@ -12,101 +19,188 @@ pub(crate) const TAKE_SEQUENCES: &str = "INSERT INTO counters (year, last_sequen
      ON CONFLICT (year) DO UPDATE SET last_sequence = counters.last_sequence + $2 \
      RETURNING last_sequence";
 
-/// The head of a multi-row insert of case rows (`VALUES` follow).
-pub(crate) const INSERT_CASES_HEAD: &str = "INSERT INTO cases (number, case_type, materia, \
-     category, subcategory, substatus, office, assignee, authorization_id, submitted_by, \
-     province, affects_current_period, title, description, complementary_data, deadline, \
-     reminder_sent, submitted_at, closed_at, resolution, receipt, verification_code, version) ";
-
-/// The names the version-checked multi-row update gives its input rows:
-/// a case row in `CASE_COLUMNS` order with the number named `target` (so
-/// that `RETURNING number` is not ambiguous), then the expected version.
-macro_rules! update_input_columns {
-    () => {
-        "target, case_type, materia, category, subcategory, substatus, office, assignee, \
-         authorization_id, submitted_by, province, affects_current_period, title, description, \
-         complementary_data, deadline, reminder_sent, submitted_at, closed_at, resolution, \
-         receipt, verification_code, version, expected"
-    };
+/// `T`'s rows of case `c` as a JSON array of rows (each an array of `T`'s
+/// columns in order); `[]` for none. In no particular order: the reader
+/// sorts them (an ordered aggregate costs SQLite a sorter per case).
+fn json_rows<T: RowType>(backend: Backend) -> String {
+    let columns = column_list::<T>("t.");
+    let table = T::TABLE;
+    match backend {
+        // Text, not a JSON value: SQLite re-parses a JSON value that
+        // crosses a subquery, so the record is assembled as text.
+        Backend::Sqlite => format!(
+            "COALESCE((SELECT '[' || group_concat(json_array({columns}), ',') || ']' \
+             FROM {table} t WHERE t.case_number = c.number), '[]')"
+        ),
+        Backend::Postgres => format!(
+            "(SELECT COALESCE(json_agg(json_build_array({columns})), '[]'::json) \
+             FROM {table} t WHERE t.case_number = c.number)"
+        ),
+    }
 }
 
-/// The version-checked multi-row update (DOMAIN.md §10) over input rows
-/// named `v`: each case whose stored version is still `expected` is
-/// rewritten and its number returned. `$from` says where `v` comes from.
-macro_rules! update_cases {
-    ($with:expr, $from:expr) => {
-        concat!(
-            $with,
-            "UPDATE cases SET case_type = v.case_type, materia = v.materia, ",
-            "category = v.category, subcategory = v.subcategory, substatus = v.substatus, ",
-            "office = v.office, assignee = v.assignee, authorization_id = v.authorization_id, ",
-            "submitted_by = v.submitted_by, province = v.province, ",
-            "affects_current_period = v.affects_current_period, title = v.title, ",
-            "description = v.description, complementary_data = v.complementary_data, ",
-            "deadline = v.deadline, reminder_sent = v.reminder_sent, ",
-            "submitted_at = v.submitted_at, closed_at = v.closed_at, ",
-            "resolution = v.resolution, receipt = v.receipt, ",
-            "verification_code = v.verification_code, version = v.version FROM ",
-            $from,
-            " WHERE cases.number = v.target AND cases.version = v.expected RETURNING number"
-        )
-    };
+/// One case as one JSON array — the `cases` columns in order, then its
+/// history, attachments and survey as arrays of rows — so that a read
+/// returns one value per case, or one for a whole page.
+fn case_record(backend: Backend) -> String {
+    let rows = [
+        json_rows::<HistoryRow>(backend),
+        json_rows::<AttachmentRow>(backend),
+        json_rows::<SurveyRow>(backend),
+    ];
+    match backend {
+        // Text: `json_quote` gives each column as JSON (strings quoted,
+        // numbers as they are, NULL as null), one `concat_ws` joins them
+        // (a chain of `||` would copy the growing text at every step).
+        // Text: `json_quote` gives each column as JSON (strings quoted,
+        // numbers as they are, NULL as null), one `concat_ws` joins them
+        // (a chain of `||` would copy the growing text at every step).
+        Backend::Sqlite => {
+            let columns: Vec<String> = CaseRow::COLUMNS
+                .iter()
+                .map(|c| format!("json_quote(c.{c})"))
+                .chain(rows)
+                .collect();
+            format!("concat('[', concat_ws(',', {}), ']')", columns.join(", "))
+        }
+        Backend::Postgres => format!(
+            "json_build_array({}, {})",
+            column_list::<CaseRow>("c."),
+            rows.join(", ")
+        ),
+    }
 }
 
-/// SQLite: the input rows are a `VALUES` list in a CTE, pushed between
-/// [`UPDATE_CASES_SQLITE_HEAD`] and [`UPDATE_CASES_SQLITE_TAIL`].
-#[cfg(feature = "sqlite")]
-pub(crate) const UPDATE_CASES_SQLITE_HEAD: &str =
-    concat!("WITH v (", update_input_columns!(), ") AS (");
-
-#[cfg(feature = "sqlite")]
-pub(crate) const UPDATE_CASES_SQLITE_TAIL: &str = update_cases!(") ", "v");
-
-/// PostgreSQL: the input rows are 24 arrays, one per column (`UNNEST`), so
-/// the statement has 24 parameters whatever the number of rows and is
-/// parsed and planned once.
-#[cfg(feature = "postgres")]
-pub(crate) const UPDATE_CASES_POSTGRES: &str = update_cases!(
-    "",
-    concat!(
-        "UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], ",
-        "$7::TEXT[], $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::BOOLEAN[], ",
-        "$13::TEXT[], $14::TEXT[], $15::TEXT[], $16::TEXT[], $17::BOOLEAN[], $18::BIGINT[], ",
-        "$19::BIGINT[], $20::TEXT[], $21::TEXT[], $22::TEXT[], $23::BIGINT[], $24::BIGINT[]) ",
-        "AS v (",
-        update_input_columns!(),
-        ")"
+static RECORDS_SQLITE: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {} FROM cases c", case_record(Backend::Sqlite)));
+static RECORDS_POSTGRES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT ({})::TEXT FROM cases c",
+        case_record(Backend::Postgres)
     )
-);
+});
+static DOCUMENT_SQLITE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT COALESCE('[' || group_concat(r, ',') || ']', '[]') FROM (SELECT {} AS r \
+         FROM cases c",
+        case_record(Backend::Sqlite)
+    )
+});
+static DOCUMENT_POSTGRES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT COALESCE(json_agg(r), '[]')::TEXT FROM (SELECT {} AS r FROM cases c",
+        case_record(Backend::Postgres)
+    )
+});
 
-/// The head of a multi-row insert of history rows.
-pub(crate) const INSERT_HISTORIES_HEAD: &str = "INSERT INTO history (case_number, seq, at, \
-     event, substatus, actor_role, actor_id, observation, visibility) ";
+/// Cases as one JSON text each (see `case_record`) `FROM cases c`, to
+/// which a `WHERE` and an `ORDER BY` are appended; columns of `cases` may
+/// be named without the alias. For reads of many rows (the queue, the
+/// sweep), which stream.
+pub(crate) fn case_records(backend: Backend) -> Statement {
+    Statement::new(match backend {
+        Backend::Sqlite => RECORDS_SQLITE.as_str(),
+        Backend::Postgres => RECORDS_POSTGRES.as_str(),
+    })
+}
 
-/// The head of a multi-row insert of outbox rows (pending, no attempt yet).
-pub(crate) const INSERT_OUTBOXES_HEAD: &str = "INSERT INTO outbox (kind, case_number, \
-     authorization_id, at, deadline, message_text, delivered, attempts) ";
+/// A page of cases as one JSON array of records, in no particular order:
+/// a `WHERE`, `ORDER BY` and `LIMIT` are appended, then
+/// [`END_CASE_DOCUMENT`]. One value crosses from the database for the whole
+/// page — with SQLite every row is otherwise handed from the driver's
+/// worker thread to the async side on its own.
+pub(crate) fn case_document(backend: Backend) -> Statement {
+    Statement::new(match backend {
+        Backend::Sqlite => DOCUMENT_SQLITE.as_str(),
+        Backend::Postgres => DOCUMENT_POSTGRES.as_str(),
+    })
+}
 
-/// The version-checked write (DOMAIN.md §10): binds a case row in
-/// `CASE_COLUMNS` order, then the expected version as `$24`.
-pub(crate) const UPDATE_CASE: &str = "UPDATE cases SET case_type = $2, materia = $3, \
-     category = $4, subcategory = $5, substatus = $6, office = $7, assignee = $8, \
-     authorization_id = $9, submitted_by = $10, province = $11, affects_current_period = $12, \
-     title = $13, description = $14, complementary_data = $15, deadline = $16, \
-     reminder_sent = $17, submitted_at = $18, closed_at = $19, resolution = $20, receipt = $21, \
-     verification_code = $22, version = $23 \
-     WHERE number = $1 AND version = $24";
+/// Closes [`case_document`]'s subquery.
+pub(crate) const END_CASE_DOCUMENT: &str = ") s";
 
-pub(crate) const CASE_EXISTS: &str = "SELECT COUNT(*) FROM cases WHERE number = $1";
+/// The version-checked multi-row update (DOMAIN.md §10): each case whose
+/// stored version is still the expected one is rewritten and its number
+/// returned. SQLite reads the input rows from a `VALUES` list in a CTE;
+/// PostgreSQL from one array per column (`UNNEST`), so its statement has
+/// the same 24 parameters for 1 or 500 rows and is planned once.
+pub(crate) fn update_cases(backend: Backend, rows: Vec<(CaseRow, i64)>) -> Statement {
+    let mut input: Vec<&str> = CaseRow::COLUMNS.to_vec();
+    // The number is named `target` so that `RETURNING number` is not ambiguous.
+    input[0] = "target";
+    input.push("expected");
+    let input = input.join(", ");
+    let set = CaseRow::COLUMNS[1..]
+        .iter()
+        .map(|c| format!("{c} = v.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let tail = format!(
+        "UPDATE cases SET {set} FROM v WHERE cases.number = v.target \
+         AND cases.version = v.expected RETURNING number"
+    );
+    match backend {
+        Backend::Sqlite => {
+            let mut s = Statement::new(format!("WITH v ({input}) AS (VALUES "));
+            let mut values = Vec::with_capacity(CaseRow::COLUMNS.len() + 1);
+            for (i, (row, expected)) in rows.into_iter().enumerate() {
+                s.push(if i == 0 { "(" } else { ", (" });
+                values.clear();
+                row.push_values(&mut values);
+                values.push(Value::Int(Some(expected)));
+                for (j, v) in values.drain(..).enumerate() {
+                    if j > 0 {
+                        s.push(", ");
+                    }
+                    s.push_value(v);
+                }
+                s.push(")");
+            }
+            s.push(") ");
+            s.push(&tail);
+            s
+        }
+        Backend::Postgres => {
+            let mut kinds = CaseRow::KINDS.to_vec();
+            kinds.push(Kind::Int);
+            let arrays = kinds
+                .iter()
+                .enumerate()
+                .map(|(i, k)| format!("${}::{}", i + 1, k.postgres_array()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut s = Statement::new(format!(
+                "WITH v AS (SELECT * FROM UNNEST({arrays}) AS u ({input})) {tail}"
+            ));
+            let mut columns: Vec<Value> = kinds
+                .iter()
+                .map(|k| match k {
+                    Kind::Bool => Value::Bools(Vec::with_capacity(rows.len())),
+                    Kind::Int | Kind::OptInt => Value::Ints(Vec::with_capacity(rows.len())),
+                    _ => Value::Texts(Vec::with_capacity(rows.len())),
+                })
+                .collect();
+            let mut values = Vec::with_capacity(kinds.len());
+            for (row, expected) in rows {
+                values.clear();
+                row.push_values(&mut values);
+                values.push(Value::Int(Some(expected)));
+                for (column, v) in columns.iter_mut().zip(values.drain(..)) {
+                    match (column, v) {
+                        (Value::Texts(c), Value::Text(t)) => c.push(t),
+                        (Value::Ints(c), Value::Int(i)) => c.push(i),
+                        (Value::Bools(c), Value::Bool(b)) => c.push(b),
+                        _ => {}
+                    }
+                }
+            }
+            s.values = columns;
+            s
+        }
+    }
+}
 
-pub(crate) const INSERT_ATTACHMENT: &str = "INSERT INTO attachments (case_number, id, \
-     document_type, title, file_name, media_type, size, sha256, added_at, added_by_role, \
-     added_by_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
-
-/// Content written with its case: a row already there is an inconsistency
-/// and fails the whole write.
-pub(crate) const INSERT_CONTENT: &str =
-    "INSERT INTO attachment_contents (case_number, attachment_id, content) VALUES ($1, $2, $3)";
+pub(crate) const CASE_EXISTS: &str = "SELECT number FROM cases WHERE number = $1";
 
 /// Content written through the port on its own: last write wins.
 pub(crate) const PUT_CONTENT: &str = "INSERT INTO attachment_contents \
@@ -116,57 +210,44 @@ pub(crate) const PUT_CONTENT: &str = "INSERT INTO attachment_contents \
 pub(crate) const GET_CONTENT: &str =
     "SELECT content FROM attachment_contents WHERE case_number = $1 AND attachment_id = $2";
 
-pub(crate) const UPSERT_SURVEY: &str = "INSERT INTO surveys (case_number, rating, comment, at, \
-     by_user) VALUES ($1, $2, $3, $4, $5) \
-     ON CONFLICT (case_number) DO UPDATE SET rating = excluded.rating, \
-     comment = excluded.comment, at = excluded.at, by_user = excluded.by_user";
+/// The survey of a case (DOMAIN.md §5: once, on a resolved case); a second
+/// write of the same case's survey replaces it.
+pub(crate) const UPSERT_SURVEY_TAIL: &str = " ON CONFLICT (case_number) DO UPDATE SET \
+     rating = excluded.rating, comment = excluded.comment, at = excluded.at, \
+     by_user = excluded.by_user";
 
-/// The columns of [`crate::rows::OutboxRow`], as a literal for `concat!`.
-macro_rules! outbox_columns {
-    () => {
-        "id, kind, case_number, authorization_id, at, deadline, message_text, delivered, \
-         attempts, dead, next_attempt_at, held_until, last_error, recipient, delivered_at"
-    };
-}
+static OUTBOX_COLUMNS: LazyLock<String> = LazyLock::new(|| column_list::<OutboxRow>(""));
 
 /// The messages a relay may take at `$1`: pending, due, held by no relay;
 /// oldest first, at most `$3`. Each is held until `$2` and one attempt is
-/// counted. `$lock` is `FOR UPDATE SKIP LOCKED` on PostgreSQL.
-macro_rules! outbox_claim {
-    ($lock:literal) => {
-        concat!(
-            "UPDATE outbox SET held_until = $2, attempts = attempts + 1 WHERE id IN (",
-            "SELECT id FROM outbox WHERE delivered = FALSE AND dead = FALSE ",
-            "AND (next_attempt_at IS NULL OR next_attempt_at <= $1) ",
-            "AND (held_until IS NULL OR held_until <= $1) ",
-            "ORDER BY id LIMIT $3",
-            $lock,
-            ") RETURNING ",
-            outbox_columns!()
-        )
+/// counted. PostgreSQL skips rows another relay is claiming right now
+/// (`FOR UPDATE SKIP LOCKED`); SQLite's one writer serialises claims.
+pub(crate) fn outbox_claim(backend: Backend) -> String {
+    let lock = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
     };
+    format!(
+        "UPDATE outbox SET held_until = $2, attempts = attempts + 1 WHERE id IN (\
+         SELECT id FROM outbox WHERE delivered = FALSE AND dead = FALSE \
+         AND (next_attempt_at IS NULL OR next_attempt_at <= $1) \
+         AND (held_until IS NULL OR held_until <= $1) \
+         ORDER BY id LIMIT $3{lock}) RETURNING {}",
+        OUTBOX_COLUMNS.as_str()
+    )
 }
 
-#[cfg(feature = "sqlite")]
-pub(crate) const OUTBOX_CLAIM_SQLITE: &str = outbox_claim!("");
+/// Outbox rows `WHERE condition ORDER BY id` (with `LIMIT $1` when asked).
+pub(crate) fn outbox_select(condition: &str, limited: bool) -> String {
+    format!(
+        "SELECT {} FROM outbox WHERE {condition} ORDER BY id{}",
+        OUTBOX_COLUMNS.as_str(),
+        if limited { " LIMIT $1" } else { "" }
+    )
+}
 
-#[cfg(feature = "postgres")]
-pub(crate) const OUTBOX_CLAIM_POSTGRES: &str = outbox_claim!(" FOR UPDATE SKIP LOCKED");
-
-pub(crate) const OUTBOX_PENDING: &str = concat!(
-    "SELECT ",
-    outbox_columns!(),
-    " FROM outbox WHERE delivered = FALSE AND dead = FALSE ORDER BY id LIMIT $1"
-);
-
-pub(crate) const OUTBOX_DEAD: &str = concat!(
-    "SELECT ",
-    outbox_columns!(),
-    " FROM outbox WHERE dead = TRUE ORDER BY id LIMIT $1"
-);
-
-pub(crate) const OUTBOX_ALL: &str =
-    concat!("SELECT ", outbox_columns!(), " FROM outbox ORDER BY id");
+pub(crate) const OUTBOX_PENDING: &str = "delivered = FALSE AND dead = FALSE";
+pub(crate) const OUTBOX_DEAD: &str = "dead = TRUE";
 
 /// A delivery is final; it also settles a dead message whose uncertain
 /// send did arrive.
@@ -190,8 +271,8 @@ pub(crate) const OUTBOX_DEAD_COUNT: &str = "SELECT COUNT(*) FROM outbox WHERE de
 
 pub(crate) const GET_CONTACT: &str = "SELECT email FROM contacts WHERE authorization_id = $1";
 
-pub(crate) const SET_CONTACT: &str = "INSERT INTO contacts (authorization_id, email) \
-     VALUES ($1, $2) ON CONFLICT (authorization_id) DO UPDATE SET email = excluded.email";
+pub(crate) const SET_CONTACT_TAIL: &str =
+    " ON CONFLICT (authorization_id) DO UPDATE SET email = excluded.email";
 
 pub(crate) const COUNT_BY_SUBSTATUS: &str =
     "SELECT substatus, COUNT(*) FROM cases GROUP BY substatus";

@@ -296,3 +296,105 @@ async fn postgres_two_parallel_sweeps_close_each_overdue_case_once() {
     };
     two_parallel_sweeps_close_each_overdue_case_once(Target::postgres(&url).await).await;
 }
+
+// ------------------------------------- group commit: each write settles alone
+
+/// Many commands at once share commits (issue 15), and each still settles
+/// on its own (DOMAIN.md §10): of two changes decided on the same version
+/// of a case exactly one is written and the other is a `VersionConflict`;
+/// a change of a case that is not there is `Corrupt`; every other change
+/// lands with its history and notification, and the loser leaves nothing.
+async fn writes_queued_together_settle_each_alone(target: Target) {
+    let clock = Arc::new(FixedClock::new(at("2026-11-05T09:00:00Z")));
+    let svc = service_on(&target.store, &clock);
+    let author = user("A1", "u1", "28");
+    let mut cases = Vec::new();
+    for i in 0..40 {
+        cases.push(
+            svc.submit(&author, &inquiry(&format!("Caso {i}")))
+                .await
+                .expect("submit")
+                .case,
+        );
+    }
+    let rules = support::rules(casia_test_support::fixtures::generous_limits());
+    let now = at("2026-11-05T10:00:00Z");
+    let assign = |case: &casia_core::Case, clerk: &str| {
+        casia_core::command::decide(
+            case,
+            &processor(clerk, "28"),
+            &Command::Assign { processor: None },
+            &rules,
+            now,
+        )
+        .expect("decide")
+    };
+    // Two changes per case for the first ten (P1 and P2 race), one for the
+    // rest, and one of a case that does not exist.
+    let mut changes = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        changes.push((case.number, "p1", assign(case, "p1")));
+        if i < 10 {
+            changes.push((case.number, "p2", assign(case, "p2")));
+        }
+    }
+    let mut ghost = assign(&cases[0], "p3");
+    ghost.case.number = CaseNumber::new(2026, 999_999).expect("number");
+    let store: Arc<dyn CaseRepository> = Arc::new(target.store.clone());
+    let ghost_task = {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move { store.update(&ghost).await })
+    };
+    let tasks: Vec<_> = changes
+        .into_iter()
+        .map(|(number, clerk, change)| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { (number, clerk, store.update(&change).await) })
+        })
+        .collect();
+    let mut winners: BTreeMap<CaseNumber, Vec<&str>> = BTreeMap::new();
+    let mut conflicts = 0;
+    for t in tasks {
+        let (number, clerk, result) = t.await.expect("task");
+        match result {
+            Ok(()) => winners.entry(number).or_default().push(clerk),
+            Err(casia_core::StoreError::VersionConflict) => conflicts += 1,
+            Err(e) => panic!("{number} by {clerk}: {e}"),
+        }
+    }
+    assert!(matches!(
+        ghost_task.await.expect("task"),
+        Err(casia_core::StoreError::Corrupt { .. })
+    ));
+    assert_eq!(conflicts, 10, "one loser per raced case");
+    assert_eq!(winners.len(), 40);
+    for (number, who) in &winners {
+        assert_eq!(who.len(), 1, "{number}: {who:?}");
+        let stored = store.get(*number).await.expect("get").expect("case");
+        assert_eq!(stored.version, 2, "{number}");
+        assert_eq!(
+            stored.history.len(),
+            2,
+            "{number}: the loser wrote no entry"
+        );
+        assert_eq!(
+            stored.assignee.as_ref().map(|p| p.as_str()),
+            Some(who[0]),
+            "{number}: the stored change is the winner's"
+        );
+    }
+    target.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_writes_queued_together_settle_each_alone() {
+    writes_queued_together_settle_each_alone(Target::sqlite_file("batched").await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_writes_queued_together_settle_each_alone() {
+    let Some(url) = postgres_url("postgres_writes_queued_together_settle_each_alone") else {
+        return;
+    };
+    writes_queued_together_settle_each_alone(Target::postgres(&url).await).await;
+}
