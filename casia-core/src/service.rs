@@ -203,8 +203,10 @@ impl CaseService {
     ///
     /// # Errors
     ///
-    /// As [`CaseService::execute`]; the rule checks run before the version
-    /// is compared, so a rule error wins over a stale version.
+    /// As [`CaseService::execute`], and `version_conflict` when the case is
+    /// no longer at `version`: compared after visibility (`not_found` for a
+    /// case the actor cannot see) and before the rules, as RFC 9110
+    /// §13.2.1 orders a precondition before the method.
     pub async fn execute_at_version(
         &self,
         actor: &Actor,

@@ -32,9 +32,13 @@ fn json_rows<T: RowType>(backend: Backend) -> String {
             "COALESCE((SELECT '[' || group_concat(json_array({columns}), ',') || ']' \
              FROM {table} t WHERE t.case_number = c.number), '[]')"
         ),
+        // `cases.number` is `COLLATE "C"` and the other tables' case
+        // numbers have the default collation: compared as they are, the
+        // collations conflict and PostgreSQL cannot use the other table's
+        // index (a scan of the whole table per case).
         Backend::Postgres => format!(
             "(SELECT COALESCE(json_agg(json_build_array({columns})), '[]'::json) \
-             FROM {table} t WHERE t.case_number = c.number)"
+             FROM {table} t WHERE t.case_number = c.number COLLATE \"default\")"
         ),
     }
 }
