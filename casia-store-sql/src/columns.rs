@@ -147,7 +147,7 @@ impl Column for Vec<u8> {
     }
 }
 
-/// A row of a table (or of a query) declared with [`row_type!`].
+/// A row of a table (or of a query), declared with the crate's `row_type!`.
 pub trait RowType: Sized {
     /// The table the row belongs to.
     const TABLE: &'static str;
