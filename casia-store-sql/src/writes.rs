@@ -1,13 +1,13 @@
 //! The one write path (issue 15). A new case is a write from nothing, a
 //! command a write from the version it was decided on; both become
 //! [`WriteRows`] — the case row and the rows the write adds — and
-//! [`write_rows`] puts any number of them in the database inside one
+//! `write_rows` puts any number of them in the database inside one
 //! transaction: new case rows inserted, the others rewritten by one
 //! version-checked multi-row `UPDATE` (DOMAIN.md §10), then the history,
 //! attachment, content, survey and outbox rows of every write that won,
 //! each table in multi-row `INSERT`s.
 //!
-//! [`WriteQueue`] is the group commit in front of it: submissions and
+//! `WriteQueue` is the group commit in front of it: submissions and
 //! commands queue, and one writer task at a time takes everything queued,
 //! numbers the new cases with one counter update per year and commits all
 //! of it at once — one fsync for many writes. Each write stays
