@@ -170,7 +170,7 @@ impl CaseRepository for SqlStore {
         self.writes.change(&self.engine, change).await
     }
 
-    /// The sweep's closures: chunks of [`CASE_CHUNK`] changes, each its own
+    /// The sweep's closures: chunks of 500 changes (`CASE_CHUNK`), each its own
     /// transaction on its own connection, all at once (PostgreSQL works
     /// them in parallel; SQLite's one writer takes them in turn). Losers
     /// write nothing.
