@@ -410,6 +410,7 @@ impl Statement {
 /// position. SQLite resolves a named placeholder (`$N`) by a linear search
 /// at bind time, which made a 500-row `INSERT` quadratic (85 % of a bulk
 /// load's time, issue 15). Other texts are returned as they are.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) fn sqlite_text(sql: &str) -> Cow<'_, str> {
     let bytes = sql.as_bytes();
     let mut out = String::with_capacity(sql.len());
