@@ -95,7 +95,7 @@ fn validate_submission_with_a_1_mib_docx(bencher: divan::Bencher) {
     let rules = rules();
     let actor = user();
     let mut input = submission();
-    let docx: std::sync::Arc<[u8]> =
+    let docx: casia::Bytes =
         std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/data/one_mib.docx"))
             .unwrap_or_else(|e| panic!("benches/data/one_mib.docx: {e}"))
             .into();

@@ -7,6 +7,7 @@
 //! information (10 business days), the user answers, the processor resolves
 //! and the user rates the service.
 
+use casia::Bytes;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -21,7 +22,7 @@ fn at(s: &str) -> DateTime<Utc> {
     s.parse().unwrap_or_else(|e| panic!("bad instant {s}: {e}"))
 }
 
-fn pdf(text: &str) -> Arc<[u8]> {
+fn pdf(text: &str) -> Bytes {
     format!("%PDF-1.7\n{text}\n%%EOF\n").into_bytes().into()
 }
 

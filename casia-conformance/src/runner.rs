@@ -302,6 +302,8 @@ impl Run {
             Ok(p) => Ok(p),
             Err(ServiceError::Rule(e)) => Err(e),
             Err(ServiceError::Store(e)) => return Err(format!("store failure: {e}")),
+            // Scenarios send no Idempotency-Key.
+            Err(e @ ServiceError::Idempotency(_)) => return Err(e.to_string()),
         };
         if let (Ok(p), Some(alias)) = (&outcome, &step.save_as)
             && let Some(case) = &p.case

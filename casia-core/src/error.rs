@@ -451,6 +451,11 @@ pub enum ServiceError {
     /// The store failed (anything but a version conflict).
     #[error(transparent)]
     Store(StoreError),
+    /// The `Idempotency-Key` cannot be used now (issue 16): its submission
+    /// is still in flight (`InFlight`) or it belongs to another one
+    /// (`Mismatch`).
+    #[error("the idempotency key cannot be used: {0:?}")]
+    Idempotency(crate::idempotency::Reservation),
 }
 
 impl From<StoreError> for ServiceError {
@@ -467,7 +472,7 @@ impl ServiceError {
     pub fn as_rule(&self) -> Option<&CasiaError> {
         match self {
             ServiceError::Rule(e) => Some(e),
-            ServiceError::Store(_) => None,
+            ServiceError::Store(_) | ServiceError::Idempotency(_) => None,
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod complementary;
 pub mod contact;
 pub mod deadline;
 pub mod error;
+pub mod idempotency;
 pub mod ids;
 pub mod memory;
 pub mod notification;
@@ -39,6 +40,9 @@ pub mod text;
 
 pub use actor::{Actor, ActorRef, Role};
 pub use attachment::Attachment;
+/// Attachment bytes (`bytes::Bytes`): shared and immutable, passed from
+/// the request body to the store without copies.
+pub use bytes::Bytes;
 pub use case::{Case, HistoryEntry, HistoryEvent, Visibility};
 pub use catalog::{CaseType, Catalog};
 pub use command::Command;

@@ -1,8 +1,9 @@
 //! In-memory adapters for every port: good enough for embedders, examples
 //! and every test. One mutex makes each write atomic and numbering gap-free.
 
+use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -10,7 +11,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::case::Case;
 use crate::command::Change;
 use crate::error::StoreError;
-use crate::ids::{AuthorizationId, CaseNumber, OfficeCode};
+use crate::idempotency::{self, IdempotencyClaim, IdempotencyKey, KeyRecord, Reservation};
+use crate::ids::{AuthorizationId, CaseNumber, OfficeCode, UserId};
 use crate::notification::Notification;
 use crate::ports::{
     AttachmentContentStore, CaseRepository, ContactDirectory, DeliveryFailure, DeliveryState,
@@ -24,10 +26,11 @@ use crate::submission::{CaseDraft, NewCase};
 struct State {
     cases: BTreeMap<CaseNumber, Case>,
     last_sequence: HashMap<i32, u32>,
-    contents: HashMap<(CaseNumber, u32), Arc<[u8]>>,
+    contents: HashMap<(CaseNumber, u32), Bytes>,
     receipt_codes: HashMap<String, CaseNumber>,
     outbox: Vec<OutboxMessage>,
     contacts: HashMap<AuthorizationId, String>,
+    keys: HashMap<(AuthorizationId, UserId, IdempotencyKey), KeyRecord>,
 }
 
 impl State {
@@ -85,15 +88,66 @@ impl CaseRepository for MemoryStore {
         })?;
         let created = draft.complete(number);
         s.last_sequence.insert(draft.year(), next);
+        if let Some(claim) = draft.idempotency()
+            && let Some(record) = s.keys.get_mut(&(
+                claim.authorization.clone(),
+                claim.user.clone(),
+                claim.key.clone(),
+            ))
+            && record.fingerprint == claim.fingerprint
+        {
+            record.case = Some(number);
+        }
         for a in &created.attachments {
-            s.contents
-                .insert((number, a.meta.id), Arc::clone(&a.content));
+            s.contents.insert((number, a.meta.id), a.content.clone());
         }
         s.receipt_codes
             .insert(created.case.receipt.verification_code.clone(), number);
         s.enqueue(&created.notifications);
         s.cases.insert(number, created.case.clone());
         Ok(created)
+    }
+
+    async fn reserve_idempotency_key(
+        &self,
+        claim: &IdempotencyClaim,
+        now: DateTime<Utc>,
+    ) -> Result<Reservation, StoreError> {
+        let mut s = self.lock();
+        let id = (
+            claim.authorization.clone(),
+            claim.user.clone(),
+            claim.key.clone(),
+        );
+        let decision = idempotency::decide(s.keys.get(&id), &claim.fingerprint, now);
+        if decision == Reservation::Reserved {
+            s.keys
+                .insert(id, idempotency::reserve(&claim.fingerprint, now));
+        }
+        Ok(decision)
+    }
+
+    async fn release_idempotency_key(&self, claim: &IdempotencyClaim) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        let id = (
+            claim.authorization.clone(),
+            claim.user.clone(),
+            claim.key.clone(),
+        );
+        if s.keys
+            .get(&id)
+            .is_some_and(|r| r.case.is_none() && r.fingerprint == claim.fingerprint)
+        {
+            s.keys.remove(&id);
+        }
+        Ok(())
+    }
+
+    async fn purge_idempotency_keys(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut s = self.lock();
+        let before = s.keys.len();
+        s.keys.retain(|_, r| !idempotency::purgeable(r, now));
+        Ok((before - s.keys.len()) as u64)
     }
 
     async fn update(&self, change: &Change) -> Result<(), StoreError> {
@@ -110,8 +164,7 @@ impl CaseRepository for MemoryStore {
             }
         }
         for a in &change.new_attachments {
-            s.contents
-                .insert((number, a.meta.id), Arc::clone(&a.content));
+            s.contents.insert((number, a.meta.id), a.content.clone());
         }
         s.enqueue(&change.notifications);
         s.cases.insert(number, change.case.clone());
@@ -165,7 +218,7 @@ impl CaseRepository for MemoryStore {
         &self,
         number: CaseNumber,
         attachment: u32,
-    ) -> Result<Option<Arc<[u8]>>, StoreError> {
+    ) -> Result<Option<Bytes>, StoreError> {
         Ok(self.lock().contents.get(&(number, attachment)).cloned())
     }
 
@@ -187,17 +240,13 @@ impl AttachmentContentStore for MemoryStore {
         &self,
         number: CaseNumber,
         attachment: u32,
-        content: Arc<[u8]>,
+        content: Bytes,
     ) -> Result<(), StoreError> {
         self.lock().contents.insert((number, attachment), content);
         Ok(())
     }
 
-    async fn get(
-        &self,
-        number: CaseNumber,
-        attachment: u32,
-    ) -> Result<Option<Arc<[u8]>>, StoreError> {
+    async fn get(&self, number: CaseNumber, attachment: u32) -> Result<Option<Bytes>, StoreError> {
         Ok(self.lock().contents.get(&(number, attachment)).cloned())
     }
 }

@@ -2,7 +2,7 @@
 //! storage, attachment bytes, time, contacts, the outbox. Small, and shaped
 //! by what the service does (ARCHITECTURE.md).
 
-use std::sync::Arc;
+use bytes::Bytes;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -10,6 +10,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::case::Case;
 use crate::command::Change;
 use crate::error::StoreError;
+use crate::idempotency::{IdempotencyClaim, Reservation};
 use crate::ids::{AuthorizationId, CaseNumber, OfficeCode};
 pub use crate::outbox::{DeliveryFailure, DeliveryState, OutboxMessage};
 use crate::search::SearchFilter;
@@ -70,7 +71,7 @@ pub trait CaseRepository: Send + Sync {
         &self,
         number: CaseNumber,
         attachment: u32,
-    ) -> Result<Option<Arc<[u8]>>, StoreError>;
+    ) -> Result<Option<Bytes>, StoreError>;
 
     /// How many cases are in each state (metrics).
     async fn count_by_state(&self) -> Result<Vec<(CaseState, u64)>, StoreError>;
@@ -78,6 +79,35 @@ pub trait CaseRepository: Send + Sync {
     /// Whether the store answers (readiness probes).
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    /// Applies [`crate::idempotency::decide`] to `claim`'s key at `now`,
+    /// atomically (two attempts with one key, on any instance, never both
+    /// get [`Reservation::Reserved`]); on `Reserved` the key is held for
+    /// `claim` until [`CaseRepository::create`] completes it with the case
+    /// or [`CaseRepository::release_idempotency_key`] lets it go.
+    async fn reserve_idempotency_key(
+        &self,
+        claim: &IdempotencyClaim,
+        now: DateTime<Utc>,
+    ) -> Result<Reservation, StoreError> {
+        let _ = (claim, now);
+        Err(StoreError::backend(
+            "this store does not keep idempotency keys",
+        ))
+    }
+
+    /// Lets a reserved, not completed key go (its submission failed).
+    async fn release_idempotency_key(&self, claim: &IdempotencyClaim) -> Result<(), StoreError> {
+        let _ = claim;
+        Ok(())
+    }
+
+    /// Forgets the keys [`crate::idempotency::purgeable`] at `now`; how
+    /// many.
+    async fn purge_idempotency_keys(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let _ = now;
+        Ok(0)
     }
 }
 
@@ -90,14 +120,10 @@ pub trait AttachmentContentStore: Send + Sync {
         &self,
         number: CaseNumber,
         attachment: u32,
-        content: Arc<[u8]>,
+        content: Bytes,
     ) -> Result<(), StoreError>;
     /// The bytes of one attachment; `None` when none were stored under that key.
-    async fn get(
-        &self,
-        number: CaseNumber,
-        attachment: u32,
-    ) -> Result<Option<Arc<[u8]>>, StoreError>;
+    async fn get(&self, number: CaseNumber, attachment: u32) -> Result<Option<Bytes>, StoreError>;
 }
 
 /// The time every rule reads: one instant per command.

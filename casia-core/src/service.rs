@@ -2,6 +2,7 @@
 //! returns the case or the typed error; retries on `version_conflict` while
 //! the command is still allowed (DOMAIN.md §10); runs the sweep (§5).
 
+use bytes::Bytes;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::actor::Actor;
@@ -10,6 +11,7 @@ use crate::case_lock::CaseLocks;
 use crate::command::{Change, Command, decide, decide_reminder};
 use crate::deadline::is_overdue;
 use crate::error::{CasiaError, ServiceError, StoreError};
+use crate::idempotency::{self, IdempotencyClaim, IdempotencyKey, Reservation};
 use crate::ids::CaseNumber;
 use crate::notification::Notification;
 use crate::ports::{CaseRepository, Clock};
@@ -35,6 +37,15 @@ pub struct Outcome {
     pub notifications: Vec<Notification>,
 }
 
+/// A submission's result with an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    /// The case (and, when new, its notifications).
+    pub outcome: Outcome,
+    /// Whether the case was written by an earlier attempt with the key.
+    pub replayed: bool,
+}
+
 /// What one sweep did, in the order it did it (§5: closures, then reminders,
 /// each by ascending case number).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,6 +56,8 @@ pub struct SweepReport {
     pub reminded: Vec<CaseNumber>,
     /// The notifications emitted: closures' first, then reminders'.
     pub notifications: Vec<Notification>,
+    /// How many expired idempotency keys the store forgot.
+    pub purged_keys: u64,
 }
 
 /// The case service (DOMAIN.md §4–§10): every command, search and the
@@ -177,6 +190,75 @@ impl CaseService {
             case: created.case.redacted_for(actor),
             notifications: created.notifications,
         })
+    }
+
+    /// Submits as [`CaseService::submit`], retry-safe with an
+    /// `Idempotency-Key` ([`crate::idempotency`]): the same submission sent
+    /// again with the same key within 24 h gets the first one's case (as
+    /// the actor may see it now) and `replayed: true`; nothing new is
+    /// written and no second notification goes out.
+    ///
+    /// # Errors
+    ///
+    /// As [`CaseService::submit`] (the submission is validated first, so a
+    /// rejected one never touches the key); [`ServiceError::Idempotency`]
+    /// with `InFlight` while the first attempt is still being written, or
+    /// `Mismatch` when the key belongs to a different submission.
+    pub async fn submit_idempotent(
+        &self,
+        actor: &Actor,
+        input: &SubmitInput,
+        key: &IdempotencyKey,
+    ) -> Result<Submitted, ServiceError> {
+        let now = self.clock.now();
+        let draft = validate_submission(actor, input, &self.rules(), now)?;
+        let Actor::User {
+            authorization,
+            user,
+            ..
+        } = actor
+        else {
+            return Err(CasiaError::Forbidden.into());
+        };
+        let claim = IdempotencyClaim {
+            authorization: authorization.clone(),
+            user: user.clone(),
+            key: key.clone(),
+            fingerprint: idempotency::fingerprint(input),
+        };
+        match self.repo.reserve_idempotency_key(&claim, now).await? {
+            Reservation::Reserved => {}
+            Reservation::Completed(number) => {
+                let case = self.visible(actor, number).await?;
+                return Ok(Submitted {
+                    outcome: Outcome {
+                        case,
+                        notifications: Vec::new(),
+                    },
+                    replayed: true,
+                });
+            }
+            refused => return Err(ServiceError::Idempotency(refused)),
+        }
+        match self
+            .repo
+            .create(&draft.with_idempotency(claim.clone()))
+            .await
+        {
+            Ok(created) => Ok(Submitted {
+                outcome: Outcome {
+                    case: created.case.redacted_for(actor),
+                    notifications: created.notifications,
+                },
+                replayed: false,
+            }),
+            Err(e) => {
+                // The key goes back; a failure to release it only delays a
+                // retry until the reservation's lease ends.
+                let _ = self.repo.release_idempotency_key(&claim).await;
+                Err(e.into())
+            }
+        }
     }
 
     /// Runs a command on a case, re-deciding on version conflicts (up to
@@ -327,7 +409,7 @@ impl CaseService {
         actor: &Actor,
         number: CaseNumber,
         id: u32,
-    ) -> Result<(Attachment, Arc<[u8]>), ServiceError> {
+    ) -> Result<(Attachment, Bytes), ServiceError> {
         let case = self.visible(actor, number).await?;
         let meta = case
             .attachments
@@ -457,6 +539,9 @@ impl CaseService {
                 report.notifications.extend(notifications);
             }
         }
+        // Idempotency keys past their 24 hours, and reservations whose
+        // request died (issue 16).
+        report.purged_keys = self.repo.purge_idempotency_keys(now).await?;
         Ok(report)
     }
 

@@ -1,8 +1,8 @@
 //! Submitting a case (alta de caso, DOMAIN.md §4): the validation order, and
 //! the draft a store completes with the next case number.
 
+use bytes::Bytes;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -13,6 +13,7 @@ use crate::case::{Case, HistoryEntry, HistoryEvent, Visibility};
 use crate::catalog::CaseType;
 use crate::complementary::ComplementaryData;
 use crate::error::CasiaError;
+use crate::idempotency::IdempotencyClaim;
 use crate::ids::{AuthorizationId, CaseNumber, ProvinceCode, UserId};
 use crate::notification::{Notification, NotificationKind};
 use crate::receipt::{Labelled, ReceiptAttachment, ReceiptBody, ReceiptKey, madrid_timestamp};
@@ -64,6 +65,8 @@ pub struct CaseDraft {
     attachments: Vec<AcceptedAttachment>,
     submitted_at: DateTime<Utc>,
     receipt_key: ReceiptKey,
+    /// The `Idempotency-Key` this submission completes, when sent with one.
+    idempotency: Option<IdempotencyClaim>,
 }
 
 /// A completed draft: the case and what must be written with it.
@@ -78,6 +81,18 @@ pub struct NewCase {
 }
 
 impl CaseDraft {
+    /// The draft completing `claim` when written: the store records the
+    /// case number against the key in the case's own transaction.
+    pub fn with_idempotency(mut self, claim: IdempotencyClaim) -> CaseDraft {
+        self.idempotency = Some(claim);
+        self
+    }
+
+    /// The `Idempotency-Key` the draft completes, if any.
+    pub fn idempotency(&self) -> Option<&IdempotencyClaim> {
+        self.idempotency.as_ref()
+    }
+
     /// The Madrid year of submission: the year of the case number.
     pub fn year(&self) -> i32 {
         self.year
@@ -250,10 +265,11 @@ pub fn validate_submission(
         attachments,
         submitted_at: now,
         receipt_key: rules.receipt_key.clone(),
+        idempotency: None,
     })
 }
 
 /// Content shared by reference, for building inputs.
-pub fn content(bytes: impl Into<Vec<u8>>) -> Arc<[u8]> {
-    Arc::from(bytes.into())
+pub fn content(bytes: impl Into<Vec<u8>>) -> Bytes {
+    Bytes::from(bytes.into())
 }

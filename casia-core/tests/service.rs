@@ -5,6 +5,7 @@
 
 mod support;
 
+use bytes::Bytes;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, PoisonError};
@@ -173,7 +174,7 @@ impl CaseRepository for RacingStore {
         &self,
         number: CaseNumber,
         attachment: u32,
-    ) -> Result<Option<Arc<[u8]>>, StoreError> {
+    ) -> Result<Option<Bytes>, StoreError> {
         self.inner.attachment_content(number, attachment).await
     }
 

@@ -85,7 +85,7 @@ fn command(kind: u8, arg: u8) -> Command {
                     },
                     title: "Doc".into(),
                     file_name: "d.pdf".into(),
-                    content: Arc::from(format!("%PDF-1.7\n{arg}").into_bytes()),
+                    content: casia_core::Bytes::from(format!("%PDF-1.7\n{arg}").into_bytes()),
                 }]
             } else {
                 Vec::new()

@@ -6,8 +6,8 @@ pub mod format;
 mod office;
 mod text;
 
+use bytes::Bytes;
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -74,7 +74,7 @@ pub struct NewAttachment {
     /// The file name as given by the client; only a label, sanitised before it is stored.
     pub file_name: String,
     /// The bytes.
-    pub content: Arc<[u8]>,
+    pub content: Bytes,
 }
 
 /// An accepted attachment: its metadata and its bytes, to be written with
@@ -84,7 +84,7 @@ pub struct AcceptedAttachment {
     /// The metadata to record on the case.
     pub meta: Attachment,
     /// The bytes, to write with the case.
-    pub content: Arc<[u8]>,
+    pub content: Bytes,
 }
 
 /// Lower-case hex SHA-256.
@@ -166,7 +166,7 @@ pub fn accept_attachments(
                 added_at,
                 added_by: added_by.clone(),
             },
-            content: Arc::clone(&a.content),
+            content: a.content.clone(),
         });
     }
     Ok(accepted)
@@ -186,13 +186,13 @@ mod tests {
         .expect("catalog")
     }
 
-    fn pdf(seed: u8, size: usize) -> Arc<[u8]> {
+    fn pdf(seed: u8, size: usize) -> Bytes {
         let mut v = b"%PDF-1.7\n".to_vec();
         v.resize(size.max(9), seed);
         v.into()
     }
 
-    fn att(doc: &str, title: &str, content: Arc<[u8]>) -> NewAttachment {
+    fn att(doc: &str, title: &str, content: Bytes) -> NewAttachment {
         NewAttachment {
             document_type: doc.into(),
             title: title.into(),
@@ -251,7 +251,7 @@ mod tests {
     #[test]
     fn each_reason_in_check_order() {
         let d = AttachmentLimits::default();
-        let empty: Arc<[u8]> = Arc::from(Vec::new());
+        let empty: Bytes = Bytes::new();
         assert_eq!(
             check(0, vec![att("nope", "", empty.clone())], d),
             Err(("unknown_document_type".into(), 0))
@@ -275,7 +275,7 @@ mod tests {
         assert_eq!(
             check(
                 0,
-                vec![att("other", "t", Arc::from(vec![b'M'; 1001]))],
+                vec![att("other", "t", Bytes::from(vec![b'M'; 1001]))],
                 small
             ),
             Err(("too_large".into(), 0))
@@ -287,7 +287,7 @@ mod tests {
         assert_eq!(
             check(
                 0,
-                vec![att("other", "t", Arc::from(b"MZ\x90\x00".to_vec()))],
+                vec![att("other", "t", Bytes::from(b"MZ\x90\x00".to_vec()))],
                 d
             ),
             Err(("unsupported_format".into(), 0))
