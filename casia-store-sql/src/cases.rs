@@ -8,18 +8,20 @@
 //! commit (`writes.rs`); the sweep's closures are written in chunks of
 //! their own.
 
+use bytes::Bytes;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use casia_core::command::Change;
+use casia_core::idempotency::{IdempotencyClaim, Reservation};
 use casia_core::ids::{CaseNumber, OfficeCode};
 use casia_core::ports::{AttachmentContentStore, CaseRepository};
 use casia_core::search::{QUEUE_SUBSTATES, Scope, SearchFilter};
 use casia_core::status::{CaseState, OpenSubstatus};
 use casia_core::submission::{CaseDraft, NewCase};
 use casia_core::{Case, StoreError};
+use chrono::{DateTime, Utc};
 
 use crate::SqlStore;
 use crate::columns::{Column, Kind, RowType, Statement};
@@ -297,7 +299,7 @@ impl CaseRepository for SqlStore {
         &self,
         number: CaseNumber,
         attachment: u32,
-    ) -> Result<Option<Arc<[u8]>>, StoreError> {
+    ) -> Result<Option<Bytes>, StoreError> {
         AttachmentContentStore::get(self, number, attachment).await
     }
 
@@ -340,6 +342,22 @@ impl CaseRepository for SqlStore {
         session.execute(Statement::new(sql::PING)).await?;
         Ok(())
     }
+
+    async fn reserve_idempotency_key(
+        &self,
+        claim: &IdempotencyClaim,
+        now: DateTime<Utc>,
+    ) -> Result<Reservation, StoreError> {
+        self.reserve_key(claim, now).await
+    }
+
+    async fn release_idempotency_key(&self, claim: &IdempotencyClaim) -> Result<(), StoreError> {
+        self.release_key(claim).await
+    }
+
+    async fn purge_idempotency_keys(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.purge_keys(now).await
+    }
 }
 
 #[async_trait]
@@ -348,7 +366,7 @@ impl AttachmentContentStore for SqlStore {
         &self,
         number: CaseNumber,
         attachment: u32,
-        content: Arc<[u8]>,
+        content: Bytes,
     ) -> Result<(), StoreError> {
         let mut session = self.engine.writer().await?;
         session
@@ -362,11 +380,7 @@ impl AttachmentContentStore for SqlStore {
         Ok(())
     }
 
-    async fn get(
-        &self,
-        number: CaseNumber,
-        attachment: u32,
-    ) -> Result<Option<Arc<[u8]>>, StoreError> {
+    async fn get(&self, number: CaseNumber, attachment: u32) -> Result<Option<Bytes>, StoreError> {
         let mut session = self.engine.bulk_reader().await?;
         let bytes: Option<Vec<u8>> = session
             .optional(
@@ -375,7 +389,7 @@ impl AttachmentContentStore for SqlStore {
                     .bind(i64::from(attachment)),
             )
             .await?;
-        Ok(bytes.map(Arc::from))
+        Ok(bytes.map(Bytes::from))
     }
 }
 

@@ -30,6 +30,7 @@ mod cases;
 mod columns;
 mod contacts;
 mod engine;
+mod idempotency;
 mod outbox;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -86,7 +87,9 @@ pub struct SqlOptions {
     pub max_connections: u32,
     /// How long a SQLite writer waits for another process's write lock.
     pub busy_timeout: Duration,
-    /// How long a command waits for a pooled connection.
+    /// How long a command waits for a pooled connection before the store
+    /// is `Unavailable` (HTTP 503): 10 s by default, so a database that
+    /// went away is answered well within a request's timeout.
     pub acquire_timeout: Duration,
 }
 
@@ -95,7 +98,7 @@ impl Default for SqlOptions {
         SqlOptions {
             max_connections: 10,
             busy_timeout: Duration::from_secs(5),
-            acquire_timeout: Duration::from_secs(30),
+            acquire_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -276,8 +279,10 @@ impl SqlStore {
         self.engine.backup_to(to).await
     }
 
-    /// Closes the pools: pending work finishes, new work is refused.
+    /// Closes the store: queued writes are written first (at most 30 s),
+    /// then the pools close (pending work finishes, new work is refused).
     pub async fn close(&self) {
+        self.writes.drained(Duration::from_secs(30)).await;
         self.engine.close().await;
     }
 

@@ -185,6 +185,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "partial indexes",
         include_str!("../migrations/postgres/0003_partial_indexes.sql"),
     ),
+    (
+        4,
+        "idempotency keys",
+        include_str!("../migrations/postgres/0004_idempotency_keys.sql"),
+    ),
 ];
 
 /// Serialization failure and deadlock: the transaction lost a race and

@@ -3,7 +3,7 @@
 //! every field with the core's own parsers, so a row the code cannot
 //! understand is `StoreError::Corrupt` naming its case, never a panic.
 
-use std::sync::Arc;
+use bytes::Bytes;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -135,6 +135,19 @@ row_type! {
         at: i64,
         deadline: Option<String>,
         message_text: Option<String>,
+    }
+}
+
+row_type! {
+    /// One `idempotency_keys` row (issue 16).
+    pub struct IdempotencyRow in "idempotency_keys" {
+        authorization_id: String,
+        user_id: String,
+        key: String,
+        fingerprint: String,
+        case_number: Option<String>,
+        created_at: i64,
+        reserved_until: i64,
     }
 }
 
@@ -275,7 +288,7 @@ impl NewOutboxRow {
 }
 
 /// An attachment row and its bytes.
-pub(crate) type RowWithContent = (AttachmentRow, Arc<[u8]>);
+pub(crate) type RowWithContent = (AttachmentRow, Bytes);
 
 /// The attachments of a write, with their bytes.
 pub(crate) fn attachment_rows(
@@ -284,12 +297,7 @@ pub(crate) fn attachment_rows(
 ) -> Result<Vec<RowWithContent>, StoreError> {
     accepted
         .iter()
-        .map(|a| {
-            Ok((
-                AttachmentRow::from_meta(case, &a.meta)?,
-                Arc::clone(&a.content),
-            ))
-        })
+        .map(|a| Ok((AttachmentRow::from_meta(case, &a.meta)?, a.content.clone())))
         .collect()
 }
 
@@ -579,6 +587,47 @@ impl OutboxRow {
             last_error: self.last_error,
             recipient: self.recipient,
             delivered_at: optional_instant("outbox delivery instant", self.delivered_at)?,
+        })
+    }
+}
+
+impl IdempotencyRow {
+    /// The row of `claim` holding `record`.
+    pub fn of(
+        claim: &casia_core::idempotency::IdempotencyClaim,
+        record: &casia_core::idempotency::KeyRecord,
+    ) -> IdempotencyRow {
+        IdempotencyRow {
+            authorization_id: claim.authorization.as_str().to_owned(),
+            user_id: claim.user.as_str().to_owned(),
+            key: claim.key.as_str().to_owned(),
+            fingerprint: record.fingerprint.clone(),
+            case_number: record.case.map(|n| n.to_string()),
+            created_at: micros(record.created_at),
+            reserved_until: micros(record.reserved_until),
+        }
+    }
+
+    /// The record this row holds.
+    ///
+    /// # Errors
+    /// `Corrupt` naming the key's case (or the key) when a column cannot be
+    /// read.
+    pub fn into_record(self) -> Result<casia_core::idempotency::KeyRecord, StoreError> {
+        let case = self.case_number.clone().unwrap_or_else(|| self.key.clone());
+        Ok(casia_core::idempotency::KeyRecord {
+            case: match &self.case_number {
+                None => None,
+                Some(raw) => Some(field(
+                    &case,
+                    "idempotency case",
+                    raw,
+                    CaseNumber::parse(raw).ok(),
+                )?),
+            },
+            created_at: instant(&case, "idempotency instant", self.created_at)?,
+            reserved_until: instant(&case, "idempotency lease", self.reserved_until)?,
+            fingerprint: self.fingerprint,
         })
     }
 }

@@ -74,6 +74,8 @@ pub struct WriteRows {
     pub survey: Option<SurveyRow>,
     /// The notifications, in emission order.
     pub outbox: Vec<NewOutboxRow>,
+    /// The `Idempotency-Key` a new case completes (issue 16).
+    pub idempotency: Option<casia_core::idempotency::IdempotencyClaim>,
 }
 
 impl WriteRows {
@@ -152,6 +154,7 @@ impl WriteRows {
                 .iter()
                 .map(NewOutboxRow::from_notification)
                 .collect(),
+            idempotency: None,
         })
     }
 }
@@ -212,6 +215,11 @@ pub(crate) async fn write_rows(
     let (mut history, mut attachments, mut contents, mut surveys, mut outbox) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (w, written) in writes.into_iter().zip(&written) {
+        if let Some(claim) = &w.idempotency {
+            session
+                .execute(crate::idempotency::complete(claim, &w.case.number))
+                .await?;
+        }
         if *written {
             history.extend(w.history);
             attachments.extend(w.attachments);
@@ -329,6 +337,25 @@ impl WriteQueue {
             // Spawned: a caller that goes away (a dropped HTTP request)
             // never cancels the others' transaction.
             tokio::spawn(Arc::clone(self).write(Arc::clone(engine)));
+        }
+    }
+
+    /// Waits until no write is queued or being written (at most `limit`):
+    /// what closing the store does first, so a shutdown never cuts a
+    /// batch short.
+    pub(crate) async fn drained(&self, limit: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            {
+                let state = self.lock();
+                if !state.writing && state.waiting.is_empty() {
+                    return;
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
     }
 
@@ -502,7 +529,9 @@ async fn write_batch(engine: &dyn Engine, batch: &[Pending]) -> Result<Vec<Outco
                 let number = CaseNumber::new(year, slot.1).ok_or_else(|| exhausted(year))?;
                 slot.1 += 1;
                 let new = draft.complete(number);
-                writes.push(WriteRows::of_new_case(&new)?);
+                let mut rows = WriteRows::of_new_case(&new)?;
+                rows.idempotency = draft.idempotency().cloned();
+                writes.push(rows);
                 created.push(Some(new));
             }
             Pending::Change { change, .. } => {

@@ -398,3 +398,120 @@ async fn postgres_writes_queued_together_settle_each_alone() {
     };
     writes_queued_together_settle_each_alone(Target::postgres(&url).await).await;
 }
+
+// ------------------------------------------------- idempotency keys (issue 16)
+
+/// Fifty attempts with one key at once, on two instances: exactly one
+/// reserves it; once its case is written the others get that case; a
+/// different submission with the key is a mismatch; after 24 h the sweep
+/// forgets it.
+async fn one_key_reserved_once_under_concurrency(target: Target) {
+    use casia_core::idempotency::{IdempotencyClaim, IdempotencyKey, Reservation};
+    use casia_core::submission::validate_submission;
+
+    let clock = Arc::new(FixedClock::new(at("2026-11-05T09:00:00Z")));
+    let now = at("2026-11-05T09:00:00Z");
+    let stores: [Arc<dyn CaseRepository>; 2] = [
+        Arc::new(target.store.clone()),
+        Arc::new(target.second_instance().await),
+    ];
+    let author = user("A1", "u1", "28");
+    let input = inquiry("Con clave");
+    let claim = IdempotencyClaim {
+        authorization: casia_core::AuthorizationId::parse("A1").expect("id"),
+        user: casia_core::UserId::parse("u1").expect("id"),
+        key: IdempotencyKey::parse("storm-1").expect("key"),
+        fingerprint: casia_core::idempotency::fingerprint(&input),
+    };
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let store = Arc::clone(&stores[i % 2]);
+            let claim = claim.clone();
+            tokio::spawn(async move { store.reserve_idempotency_key(&claim, now).await })
+        })
+        .collect();
+    let mut reserved = 0;
+    for t in tasks {
+        match t.await.expect("task").expect("reserve") {
+            Reservation::Reserved => reserved += 1,
+            Reservation::InFlight => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(reserved, 1);
+    let rules = support::rules(casia_test_support::fixtures::generous_limits());
+    let draft = validate_submission(&author, &input, &rules, now).expect("valid");
+    let created = stores[0]
+        .create(&draft.with_idempotency(claim.clone()))
+        .await
+        .expect("create");
+    let number = created.case.number;
+    for store in &stores {
+        assert_eq!(
+            store
+                .reserve_idempotency_key(&claim, now)
+                .await
+                .expect("again"),
+            Reservation::Completed(number)
+        );
+    }
+    let other = IdempotencyClaim {
+        fingerprint: "0".repeat(64),
+        ..claim.clone()
+    };
+    assert_eq!(
+        stores[1]
+            .reserve_idempotency_key(&other, now)
+            .await
+            .expect("other"),
+        Reservation::Mismatch
+    );
+    // Releasing a completed key changes nothing.
+    stores[1]
+        .release_idempotency_key(&claim)
+        .await
+        .expect("release");
+    assert_eq!(
+        stores[0]
+            .reserve_idempotency_key(&claim, now)
+            .await
+            .expect("kept"),
+        Reservation::Completed(number)
+    );
+    // A day later the sweep forgets it, and the key is new.
+    let day = now + casia_core::idempotency::KEY_TTL;
+    clock.set(day);
+    let svc = service_on(&target.store, &clock);
+    let report = svc.sweep().await.expect("sweep");
+    assert_eq!(report.purged_keys, 1);
+    assert_eq!(
+        stores[1]
+            .reserve_idempotency_key(&other, day)
+            .await
+            .expect("new"),
+        Reservation::Reserved
+    );
+    // A reservation whose request died is taken over after its lease.
+    let later = day + casia_core::idempotency::RESERVATION_LEASE;
+    assert_eq!(
+        stores[0]
+            .reserve_idempotency_key(&claim, later)
+            .await
+            .expect("take over"),
+        Reservation::Reserved
+    );
+    target.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_one_key_reserved_once_under_concurrency() {
+    one_key_reserved_once_under_concurrency(Target::sqlite_file("keys").await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_one_key_reserved_once_under_concurrency() {
+    let Some(url) = postgres_url("postgres_one_key_reserved_once_under_concurrency") else {
+        return;
+    };
+    one_key_reserved_once_under_concurrency(Target::postgres(&url).await).await;
+}

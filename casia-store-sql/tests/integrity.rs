@@ -5,6 +5,7 @@
 //! outbox, contact and content ports; migrations are idempotent; bad URLs
 //! are typed errors.
 
+use bytes::Bytes;
 use std::sync::Arc;
 
 use casia_core::ports::{
@@ -239,7 +240,7 @@ async fn an_aborted_writer_leaves_nothing_and_costs_no_number(target: Target) {
     // row already there) rolls back whole, number included.
     target
         .store
-        .put(number(3), 1, Arc::from(b"blocker".to_vec()))
+        .put(number(3), 1, Bytes::from(b"blocker".to_vec()))
         .await
         .expect("put");
     let failed = svc.submit(&ana, &nss_inquiry("Tercero", 3)).await;
@@ -715,21 +716,21 @@ async fn outbox_contacts_and_contents_work_as_ports(target: Target) {
         Some("otra@example.es")
     );
 
-    let bytes: Arc<[u8]> = Arc::from(b"%PDF-1.7 contenido".to_vec());
+    let bytes: Bytes = Bytes::from(b"%PDF-1.7 contenido".to_vec());
     assert_eq!(
         AttachmentContentStore::get(s, number(9), 1)
             .await
             .expect("get"),
         None
     );
-    s.put(number(9), 1, Arc::clone(&bytes)).await.expect("put");
+    s.put(number(9), 1, bytes.clone()).await.expect("put");
     assert_eq!(
         AttachmentContentStore::get(s, number(9), 1)
             .await
             .expect("get"),
         Some(bytes)
     );
-    s.put(number(9), 1, Arc::from(b"v2".to_vec()))
+    s.put(number(9), 1, Bytes::from(b"v2".to_vec()))
         .await
         .expect("replace");
     assert_eq!(

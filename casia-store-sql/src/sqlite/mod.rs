@@ -40,6 +40,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "partial indexes",
         include_str!("../../migrations/sqlite/0003_partial_indexes.sql"),
     ),
+    (
+        4,
+        "idempotency keys",
+        include_str!("../../migrations/sqlite/0004_idempotency_keys.sql"),
+    ),
 ];
 
 /// A deferred transaction would upgrade to a write lock at its first write
