@@ -40,6 +40,14 @@ pub fn app(state: AppState) -> Router {
                     StatusCode::SERVICE_UNAVAILABLE,
                     state.request_timeout(),
                 ))
+                .layer(from_fn_with_state(
+                    state.clone(),
+                    crate::limits::receipt_rate_limit,
+                ))
+                .layer(from_fn_with_state(
+                    state.clone(),
+                    crate::limits::body_budget,
+                ))
                 .layer(RequestBodyLimitLayer::new(limit))
                 .layer(DefaultBodyLimit::disable()),
         )
@@ -104,6 +112,12 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let id = request_id(req.headers());
+    // A request that came with a body the service may not have read.
+    let sent_body = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v.as_bytes() != b"0")
+        || req.headers().contains_key(header::TRANSFER_ENCODING);
     let mut response = next.run(req).await;
     let status = response.status();
     if let Some(InternalDetail(detail)) = response.extensions_mut().remove::<InternalDetail>() {
@@ -122,6 +136,13 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         response = into_problem(response, &p);
     }
     let h = response.headers_mut();
+    // An error may come before the body was read (401, 405, 413, 415,
+    // 503): closing the connection after it keeps the client from sending
+    // its next request on a connection whose unread body would swallow it
+    // (issue 16).
+    if sent_body && (status.is_client_error() || status.is_server_error()) {
+        h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         h.insert("x-request-id", v);
     }

@@ -9,6 +9,7 @@ use axum::extract::{FromRequest, RawQuery, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use casia_core::case::Case;
+use casia_core::idempotency::IdempotencyKey;
 use casia_core::search::SearchInput;
 use casia_core::{Command, SubmitInput};
 use serde::Deserialize;
@@ -62,14 +63,18 @@ fn submit_input(
         description = "JSON without files, or multipart with a `case` part and one file part per attachment",
         content((SubmitCase = "application/json"), (SubmitMultipart = "multipart/form-data"))
     ),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters (IETF draft \"The Idempotency-Key HTTP Header Field\"; a quoted string is unquoted): the same submission sent again with the same key within 24 h returns the first one's 201 and case — no second case, number or e-mail", max_length = 257),
+    ),
     responses(
-        (status = 201, description = "Submitted: the case with its receipt", body = SubmittedCase,
-            headers(("Location" = String, description = "/v1/cases/{number}"), ("ETag" = String, description = "\"<version>\""))),
+        (status = 201, description = "Submitted: the case with its receipt (also the answer to a retry with the same `Idempotency-Key`, then with `Idempotent-Replayed: true`)", body = SubmittedCase,
+            headers(("Location" = String, description = "/v1/cases/{number}"), ("ETag" = String, description = "\"<version>\""), ("Idempotent-Replayed" = String, description = "`true` when an earlier attempt with the same key wrote the case"))),
+        (status = 400, description = "A malformed body or `Idempotency-Key` (`malformed_request`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only users submit (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`duplicate_attachment`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`duplicate_attachment`, or `idempotency_key_in_use`: the first submission with this key is still being written", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over max_total_bytes + 1 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Neither JSON nor multipart", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A validation code of DOMAIN.md §4/§6", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A validation code of DOMAIN.md §4/§6, or `idempotency_key_reused`: the key belongs to a different submission", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn submit(
@@ -77,6 +82,17 @@ pub async fn submit(
     Caller(actor): Caller,
     req: Request,
 ) -> Result<Response, ApiError> {
+    let key = match req.headers().get("idempotency-key") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(IdempotencyKey::parse)
+                .ok_or_else(|| {
+                    ApiError::Malformed("Idempotency-Key: 1–255 visible ASCII characters".into())
+                })?,
+        ),
+    };
     let input = match body_kind(req.headers())? {
         BodyKind::Multipart => {
             let form = read_multipart(req, &state, "case").await?;
@@ -98,11 +114,24 @@ pub async fn submit(
             submit_input(body, Vec::new())
         }
     };
-    let outcome = state
-        .service()
-        .submit(&actor, &input)
-        .await
-        .map_err(ApiError::from_service)?;
+    let (outcome, replayed) = match &key {
+        None => (
+            state
+                .service()
+                .submit(&actor, &input)
+                .await
+                .map_err(ApiError::from_service)?,
+            false,
+        ),
+        Some(key) => {
+            let submitted = state
+                .service()
+                .submit_idempotent(&actor, &input, key)
+                .await
+                .map_err(ApiError::from_service)?;
+            (submitted.outcome, submitted.replayed)
+        }
+    };
     let case = &outcome.case;
     let body = SubmittedCase {
         case: CaseView::from(case),
@@ -115,6 +144,9 @@ pub async fn submit(
     }
     if let Ok(tag) = HeaderValue::from_str(&format!("\"{}\"", case.version)) {
         headers.insert(header::ETAG, tag);
+    }
+    if replayed {
+        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(r)
 }

@@ -9,6 +9,9 @@
 //! [`problem::ApiError::status`]. The document of every route is
 //! [`openapi::openapi`]. Mail is not here (`casia-mail`), nor the PDF
 //! writer (`casia-receipt-pdf`, used for `Accept: application/pdf`).
+//! [`server::serve`] serves the router on a listener with the connection
+//! limits of issue 16 (header-read timeout, connection cap, bounded
+//! graceful shutdown).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -20,11 +23,15 @@ pub mod contacts;
 pub mod docs;
 pub mod dto;
 pub mod extract;
+mod fetch;
+pub mod jwks;
+pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod operations;
 pub mod problem;
 pub mod receipts;
+pub mod server;
 pub mod state;
 
 pub use app::app;

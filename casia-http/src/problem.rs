@@ -31,15 +31,23 @@ pub enum ProblemCode {
     MethodNotAllowed,
     /// The request took longer than the configured timeout.
     RequestTimeout,
-    /// The database does not answer (readiness).
+    /// The database does not answer, or the service is over its memory
+    /// budget for request bodies (503 with `Retry-After`).
     Unavailable,
+    /// Too many requests from one client (429 with `Retry-After`).
+    TooManyRequests,
+    /// A submission with this `Idempotency-Key` is still being processed
+    /// (409).
+    IdempotencyKeyInUse,
+    /// An `Idempotency-Key` reused for a different submission (422).
+    IdempotencyKeyReused,
     /// Anything else: logged with the request id, answered without internals.
     Internal,
 }
 
 impl ProblemCode {
     /// The codes only the HTTP layer answers with.
-    pub const HTTP_ONLY: [ProblemCode; 8] = [
+    pub const HTTP_ONLY: [ProblemCode; 11] = [
         ProblemCode::MalformedRequest,
         ProblemCode::Unauthorized,
         ProblemCode::PayloadTooLarge,
@@ -47,6 +55,9 @@ impl ProblemCode {
         ProblemCode::MethodNotAllowed,
         ProblemCode::RequestTimeout,
         ProblemCode::Unavailable,
+        ProblemCode::TooManyRequests,
+        ProblemCode::IdempotencyKeyInUse,
+        ProblemCode::IdempotencyKeyReused,
         ProblemCode::Internal,
     ];
 
@@ -76,6 +87,9 @@ impl ProblemCode {
             ProblemCode::MethodNotAllowed => "method_not_allowed",
             ProblemCode::RequestTimeout => "request_timeout",
             ProblemCode::Unavailable => "unavailable",
+            ProblemCode::TooManyRequests => "too_many_requests",
+            ProblemCode::IdempotencyKeyInUse => "idempotency_key_in_use",
+            ProblemCode::IdempotencyKeyReused => "idempotency_key_reused",
             ProblemCode::Internal => "internal",
         }
     }
@@ -180,6 +194,10 @@ impl Problem {
             StatusCode::SERVICE_UNAVAILABLE => {
                 (ProblemCode::RequestTimeout, "the request took too long")
             }
+            StatusCode::TOO_MANY_REQUESTS => (
+                ProblemCode::TooManyRequests,
+                "too many requests from this address; retry after the time in Retry-After",
+            ),
             s if s.is_client_error() => (ProblemCode::MalformedRequest, "bad request"),
             _ => (ProblemCode::Internal, "internal error"),
         };
@@ -209,6 +227,13 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     /// The store does not answer (readiness probe).
     Unavailable,
+    /// Request bodies in memory are at the service's budget: 503 with
+    /// `Retry-After` (issue 16).
+    Busy,
+    /// A submission with this `Idempotency-Key` is still in flight (409).
+    IdempotencyKeyInUse,
+    /// The `Idempotency-Key` was used for a different submission (422).
+    IdempotencyKeyReused,
     /// A failure that is not the client's: logged, never shown.
     Internal(String),
 }
@@ -223,7 +248,9 @@ impl ApiError {
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::IdempotencyKeyInUse => StatusCode::CONFLICT,
+            ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -286,6 +313,21 @@ impl ApiError {
                 status,
                 "the database cannot serve now; retry later",
             ),
+            ApiError::Busy => Problem::new(
+                ProblemCode::Unavailable,
+                status,
+                "the service is receiving too much data at once; retry later",
+            ),
+            ApiError::IdempotencyKeyInUse => Problem::new(
+                ProblemCode::IdempotencyKeyInUse,
+                status,
+                "a submission with this Idempotency-Key is still being processed; retry later",
+            ),
+            ApiError::IdempotencyKeyReused => Problem::new(
+                ProblemCode::IdempotencyKeyReused,
+                status,
+                "this Idempotency-Key was used for a different submission",
+            ),
             ApiError::Internal(_) => Problem::new(ProblemCode::Internal, status, "internal error"),
         }
     }
@@ -301,6 +343,10 @@ impl ApiError {
                 ApiError::Unavailable
             }
             ServiceError::Store(store) => ApiError::Internal(casia_core::error::report(&store)),
+            ServiceError::Idempotency(casia_core::idempotency::Reservation::InFlight) => {
+                ApiError::IdempotencyKeyInUse
+            }
+            ServiceError::Idempotency(_) => ApiError::IdempotencyKeyReused,
         }
     }
 
@@ -382,7 +428,7 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static(challenge),
             );
         }
-        if let ApiError::Unavailable = self {
+        if let ApiError::Unavailable | ApiError::Busy = self {
             // HTTP.md: a database that cannot serve now is 503 with
             // Retry-After; clients and load balancers retry.
             response.headers_mut().insert(

@@ -9,6 +9,7 @@ use casia_core::CaseService;
 use casia_core::ports::{ContactDirectory, Outbox};
 
 use crate::auth::Authenticator;
+use crate::limits::{BodyBudget, DEFAULT_BODY_BUDGET_BYTES, ReceiptRateLimit};
 use crate::metrics::Metrics;
 use crate::problem::ApiError;
 
@@ -29,6 +30,13 @@ pub struct HttpOptions {
     /// `https://casia.example.es`: receipts print their verification link
     /// under it, and `/openapi.json` names it as the server.
     pub public_url: String,
+    /// Request-body bytes held in memory across all requests before new
+    /// ones are answered 503 (default 256 MiB; issue 16).
+    pub body_budget_bytes: u64,
+    /// Receipt verifications per second and client address (default 10).
+    pub receipt_rate_per_second: u32,
+    /// The burst of receipt verifications per client address (default 50).
+    pub receipt_rate_burst: u32,
 }
 
 impl Default for HttpOptions {
@@ -36,6 +44,9 @@ impl Default for HttpOptions {
         HttpOptions {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             public_url: DEFAULT_PUBLIC_URL.to_owned(),
+            body_budget_bytes: DEFAULT_BODY_BUDGET_BYTES,
+            receipt_rate_per_second: 10,
+            receipt_rate_burst: 50,
         }
     }
 }
@@ -56,6 +67,8 @@ struct Inner {
     contacts: Option<Arc<dyn ContactDirectory>>,
     auth: Authenticator,
     metrics: Metrics,
+    budget: Arc<BodyBudget>,
+    receipts: ReceiptRateLimit,
     options: HttpOptions,
 }
 
@@ -81,6 +94,11 @@ impl AppState {
                 contacts,
                 auth,
                 metrics: Metrics::default(),
+                budget: Arc::new(BodyBudget::new(options.body_budget_bytes)),
+                receipts: ReceiptRateLimit::new(
+                    options.receipt_rate_per_second,
+                    options.receipt_rate_burst,
+                ),
                 options,
             }),
         }
@@ -116,6 +134,16 @@ impl AppState {
     /// The request metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// The budget of request-body bytes in memory.
+    pub fn body_budget(&self) -> &Arc<BodyBudget> {
+        &self.inner.budget
+    }
+
+    /// The per-address limit of receipt verifications.
+    pub fn receipt_rate_limit(&self) -> &ReceiptRateLimit {
+        &self.inner.receipts
     }
 
     /// How long one request may take before it is answered 503.

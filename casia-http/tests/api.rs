@@ -2,6 +2,7 @@
 //! `app(state)` over the memory store and a fixed clock, called with
 //! `tower::ServiceExt::oneshot`.
 
+use bytes::Bytes;
 use casia_test_support::binary::multipart;
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,6 +56,22 @@ fn harness_with(
     store: Arc<MemoryStore>,
     timeout: Duration,
 ) -> Harness {
+    harness_with_options(
+        repo,
+        store,
+        HttpOptions {
+            request_timeout: timeout,
+            public_url: "https://casia.example.es".into(),
+            ..HttpOptions::default()
+        },
+    )
+}
+
+fn harness_with_options(
+    repo: Arc<dyn CaseRepository>,
+    store: Arc<MemoryStore>,
+    options: HttpOptions,
+) -> Harness {
     let clock = Arc::new(FixedClock::new(at("2026-11-05T09:00:00Z")));
     let mut rules = CaseRules::with_defaults(ReceiptKey::new("receipt-test-key"));
     rules.limits = limits();
@@ -64,10 +81,7 @@ fn harness_with(
         store.clone() as Arc<dyn Outbox>,
         None,
         Authenticator::hs256(SECRET),
-        HttpOptions {
-            request_timeout: timeout,
-            public_url: "https://casia.example.es".into(),
-        },
+        options,
     );
     Harness {
         app: app(state.clone()),
@@ -1658,7 +1672,7 @@ impl CaseRepository for Faulty {
         &self,
         number: CaseNumber,
         attachment: u32,
-    ) -> Result<Option<Arc<[u8]>>, StoreError> {
+    ) -> Result<Option<Bytes>, StoreError> {
         self.check().await?;
         self.inner.attachment_content(number, attachment).await
     }
@@ -1832,5 +1846,153 @@ async fn limits_are_named_in_the_detail() {
             .as_str()
             .is_some_and(|d| d.starts_with("description: 1–") && d.ends_with("got 0")),
         "{p}"
+    );
+}
+
+async fn post_json_with_key(h: &Harness, key: &str, body: Value) -> Answer {
+    send(
+        h,
+        request(Method::POST, "/v1/cases", Some(&user()))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", key)
+            .body(Body::from(body.to_string()))
+            .expect("request"),
+    )
+    .await
+}
+
+/// `Idempotency-Key` (issue 16): a retry of the same submission gets the
+/// first case, marked replayed, with no second notification; a different
+/// submission with the key is 422; a malformed key 400.
+#[tokio::test]
+async fn a_retry_with_the_same_idempotency_key_files_one_case() {
+    let h = harness();
+    let first = post_json_with_key(&h, "\"retry-1\"", inquiry()).await;
+    assert_eq!(
+        first.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    assert_eq!(first.header("idempotent-replayed"), "");
+    let number = first.json()["number"].clone();
+    let again = post_json_with_key(&h, "retry-1", inquiry()).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.json()["number"], number);
+    assert_eq!(again.json()["receipt"], first.json()["receipt"]);
+    assert_eq!(again.header("idempotent-replayed"), "true");
+    assert_eq!(h.store.len(), 1);
+    assert_eq!(h.store.outbox_snapshot().len(), 1, "one e-mail");
+
+    let mut other = inquiry();
+    other["title"] = json!("Otra consulta");
+    let reused = post_json_with_key(&h, "retry-1", other.clone()).await;
+    reused.problem(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused");
+    // Another key, another case.
+    let second = post_json_with_key(&h, "retry-2", other).await;
+    assert_eq!(second.status, StatusCode::CREATED);
+    assert_ne!(second.json()["number"], number);
+    // Keys are the user's: the same key from another user is new.
+    let stranger = send(
+        &h,
+        request(Method::POST, "/v1/cases", Some(&other_user()))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", "retry-1")
+            .body(Body::from(inquiry().to_string()))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(stranger.status, StatusCode::CREATED);
+    assert_ne!(stranger.json()["number"], number);
+    for bad in ["", "has space", &"k".repeat(256)] {
+        let r = post_json_with_key(&h, bad, inquiry()).await;
+        r.problem(StatusCode::BAD_REQUEST, "malformed_request");
+    }
+    // A rejected submission leaves the key free.
+    let mut invalid = inquiry();
+    invalid["title"] = json!("");
+    let r = post_json_with_key(&h, "retry-3", invalid).await;
+    r.problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+    let ok = post_json_with_key(&h, "retry-3", inquiry()).await;
+    assert_eq!(ok.status, StatusCode::CREATED);
+}
+
+/// Fifty retries of one key at once: one case, every answer that case or
+/// `idempotency_key_in_use` (409).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_retries_of_one_key_file_one_case() {
+    let h = Arc::new(harness());
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let h = Arc::clone(&h);
+            tokio::spawn(async move { post_json_with_key(&h, "storm", inquiry()).await })
+        })
+        .collect();
+    let mut numbers = std::collections::BTreeSet::new();
+    let mut in_use = 0;
+    for t in tasks {
+        let a = t.await.expect("task");
+        match a.status {
+            StatusCode::CREATED => {
+                numbers.insert(a.json()["number"].as_str().expect("number").to_owned());
+            }
+            StatusCode::CONFLICT => {
+                a.problem(StatusCode::CONFLICT, "idempotency_key_in_use");
+                in_use += 1;
+            }
+            other => panic!("{other}: {}", String::from_utf8_lossy(&a.body)),
+        }
+    }
+    assert_eq!(numbers.len(), 1, "{numbers:?}");
+    assert_eq!(h.store.len(), 1);
+    assert!(in_use < 50);
+}
+
+/// The body budget (issue 16): a request whose body would take the bytes
+/// in memory over the budget is 503 with Retry-After, declared or chunked.
+#[tokio::test]
+async fn bodies_over_the_memory_budget_are_503() {
+    let store = Arc::new(MemoryStore::new());
+    let h = harness_with_options(
+        store.clone(),
+        store,
+        HttpOptions {
+            body_budget_bytes: 4096 * casia_http::limits::MEMORY_PER_BODY_BYTE,
+            ..HttpOptions::default()
+        },
+    );
+    let big = json!({"title": "x".repeat(5000)}).to_string();
+    let declared = send(
+        &h,
+        request(Method::POST, "/v1/cases", Some(&user()))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_LENGTH, big.len())
+            .body(Body::from(big.clone()))
+            .expect("request"),
+    )
+    .await;
+    declared.problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+    assert_eq!(declared.header(header::RETRY_AFTER), "5");
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = big
+        .as_bytes()
+        .chunks(1000)
+        .map(|c| Ok(c.to_vec()))
+        .collect();
+    let chunked = send(
+        &h,
+        request(Method::POST, "/v1/cases", Some(&user()))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from_stream(futures_util::stream::iter(chunks)))
+            .expect("request"),
+    )
+    .await;
+    chunked.problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+    // Within the budget, and after the refused ones, all is well.
+    let ok = post_json(&h, "/v1/cases", Some(&user()), inquiry()).await;
+    assert_eq!(ok.status, StatusCode::CREATED);
+    assert_eq!(
+        h.state.body_budget().in_use(),
+        0,
+        "every reservation released"
     );
 }

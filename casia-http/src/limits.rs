@@ -1,0 +1,288 @@
+//! What bounds the service's memory and its cheapest target (issue 16).
+//!
+//! - [`BodyBudget`]: the memory request bodies take across all requests,
+//!   each body byte counted [`MEMORY_PER_BODY_BYTE`] times. A request with
+//!   a `Content-Length` reserves it before its body is read; a body without
+//!   one reserves frame by frame as it arrives. Over
+//!   the budget the request is answered `503 unavailable` with
+//!   `Retry-After`: a client retries later instead of the service growing
+//!   until the kernel kills it. Reservations end with the request.
+//! - [`ReceiptRateLimit`]: `GET /v1/receipts/{code}` needs no token, so it
+//!   is limited per client address (GCRA, the `governor` crate): by default
+//!   10 per second with bursts of 50; over it, `429 too_many_requests` with
+//!   `Retry-After`.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{Quota, RateLimiter};
+use http_body_util::BodyExt;
+
+use crate::problem::{ApiError, Problem, problem_response};
+use crate::state::AppState;
+
+/// The default body budget: 256 MiB.
+pub const DEFAULT_BODY_BUDGET_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Bytes of memory one byte of a request body costs while its request
+/// runs: the body itself, the copy the SQL store binds and the copy SQLite
+/// or PostgreSQL's driver makes of it (measured with
+/// `scripts/body-budget-rss`: 8 concurrent 38 MiB submissions held about
+/// 2.8 bytes of resident memory per body byte). The budget counts bodies at
+/// this weight, so it bounds the memory they take, not only their size.
+pub const MEMORY_PER_BODY_BYTE: u64 = 3;
+
+/// Request-body bytes in memory across all requests, bounded.
+#[derive(Debug)]
+pub struct BodyBudget {
+    limit: u64,
+    used: AtomicU64,
+}
+
+impl BodyBudget {
+    /// A budget of `limit` bytes.
+    pub fn new(limit: u64) -> BodyBudget {
+        BodyBudget {
+            limit,
+            used: AtomicU64::new(0),
+        }
+    }
+
+    /// Bytes reserved now.
+    pub fn in_use(&self) -> u64 {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    /// The budget, bytes.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    fn try_reserve(&self, n: u64) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(n).filter(|total| *total <= self.limit)
+            })
+            .is_ok()
+    }
+
+    fn release(&self, n: u64) {
+        let _ = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                Some(used.saturating_sub(n))
+            });
+    }
+}
+
+/// What one request holds of the budget; released when dropped (the
+/// request is answered, or abandoned).
+struct Held {
+    budget: Arc<BodyBudget>,
+    bytes: AtomicU64,
+    exceeded: AtomicBool,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.budget.release(self.bytes.load(Ordering::Acquire));
+    }
+}
+
+/// The error a metered body ends with when the budget is exhausted.
+#[derive(Debug, thiserror::Error)]
+#[error("the service's budget for request bodies is exhausted")]
+struct OverBudget;
+
+/// A body that reserves each frame's bytes before handing it on.
+struct Metered {
+    inner: Body,
+    held: Arc<Held>,
+}
+
+impl http_body::Body for Metered {
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let frame = match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => frame,
+            Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e.into()))),
+            Poll::Ready(None) => return Poll::Ready(None),
+            Poll::Pending => return Poll::Pending,
+        };
+        if let Some(data) = frame.data_ref() {
+            let n = (data.len() as u64).saturating_mul(MEMORY_PER_BODY_BYTE);
+            if !self.held.budget.try_reserve(n) {
+                self.held.exceeded.store(true, Ordering::Release);
+                return Poll::Ready(Some(Err(Box::new(OverBudget))));
+            }
+            self.held.bytes.fetch_add(n, Ordering::AcqRel);
+        }
+        Poll::Ready(Some(Ok(frame)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The body-budget middleware (see the module documentation).
+pub async fn body_budget(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let budget = Arc::clone(state.body_budget());
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let held = Arc::new(Held {
+        budget: Arc::clone(&budget),
+        bytes: AtomicU64::new(0),
+        exceeded: AtomicBool::new(false),
+    });
+    let req = match declared {
+        // Nothing to hold, or over the request limit: the limit's 413 comes
+        // next, before any byte is read.
+        Some(0) => req,
+        Some(n) if n > state.body_limit() as u64 => req,
+        Some(n) => {
+            let weight = n.saturating_mul(MEMORY_PER_BODY_BYTE);
+            if !budget.try_reserve(weight) {
+                return ApiError::Busy.into_response();
+            }
+            held.bytes.store(weight, Ordering::Release);
+            req
+        }
+        // No length: chunked (or no body at all); reserve as it arrives.
+        None => {
+            let (parts, body) = req.into_parts();
+            let metered = Metered {
+                inner: body,
+                held: Arc::clone(&held),
+            };
+            Request::from_parts(parts, Body::new(metered.map_err(|e| e)))
+        }
+    };
+    let response = next.run(req).await;
+    if held.exceeded.load(Ordering::Acquire) {
+        return ApiError::Busy.into_response();
+    }
+    drop(held);
+    response
+}
+
+/// The per-address limit of receipt verifications.
+pub struct ReceiptRateLimit {
+    limiter: RateLimiter<IpAddr, governor::state::keyed::HashMapStateStore<IpAddr>, DefaultClock>,
+    clock: DefaultClock,
+    checks: AtomicU64,
+}
+
+impl std::fmt::Debug for ReceiptRateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReceiptRateLimit")
+    }
+}
+
+impl ReceiptRateLimit {
+    /// `per_second` verifications per address, with bursts of `burst`
+    /// (each at least 1).
+    pub fn new(per_second: u32, burst: u32) -> ReceiptRateLimit {
+        let rate = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        ReceiptRateLimit {
+            limiter: RateLimiter::hashmap(Quota::per_second(rate).allow_burst(burst)),
+            clock: DefaultClock::default(),
+            checks: AtomicU64::new(0),
+        }
+    }
+
+    /// `None` when `peer` may go on; else how long it should wait.
+    fn check(&self, peer: IpAddr) -> Option<std::time::Duration> {
+        // Forget addresses that have been quiet, now and then.
+        if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
+            self.limiter.retain_recent();
+        }
+        match self.limiter.check_key(&peer) {
+            Ok(()) => None,
+            Err(not_until) => Some(not_until.wait_time_from(self.clock.now())),
+        }
+    }
+}
+
+/// The rate-limit middleware of `/v1/receipts/…` (see the module
+/// documentation). The client address is the connection's peer; a request
+/// served in-process without one counts as `0.0.0.0`.
+pub async fn receipt_rate_limit(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if !req.uri().path().starts_with("/v1/receipts/") {
+        return next.run(req).await;
+    }
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    match state.receipt_rate_limit().check(peer) {
+        None => next.run(req).await,
+        Some(wait) => {
+            let mut response =
+                problem_response(&Problem::for_status(StatusCode::TOO_MANY_REQUESTS));
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            if let Ok(v) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            response
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_reserves_up_to_its_limit_and_releases() {
+        let b = BodyBudget::new(100);
+        assert!(b.try_reserve(60));
+        assert!(!b.try_reserve(41));
+        assert!(b.try_reserve(40));
+        assert_eq!(b.in_use(), 100);
+        b.release(60);
+        assert_eq!(b.in_use(), 40);
+        b.release(1000);
+        assert_eq!(b.in_use(), 0);
+    }
+
+    #[test]
+    fn each_address_gets_its_burst_then_waits() {
+        let limit = ReceiptRateLimit::new(10, 5);
+        let a: IpAddr = "192.0.2.1".parse().expect("ip");
+        let b: IpAddr = "192.0.2.2".parse().expect("ip");
+        for _ in 0..5 {
+            assert_eq!(limit.check(a), None);
+        }
+        let wait = limit.check(a).expect("over the burst");
+        assert!(wait <= std::time::Duration::from_millis(100), "{wait:?}");
+        assert_eq!(limit.check(b), None, "another address has its own");
+    }
+}
