@@ -45,10 +45,10 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the server stopped")]
-    Serve(#[source] std::io::Error),
     #[error("the sweep failed")]
     Sweep(#[source] casia_core::ServiceError),
+    #[error("--jwt-jwks")]
+    Jwks(#[source] casia_http::jwks::JwksError),
     #[error(transparent)]
     Mint(#[from] MintError),
     #[error(transparent)]
@@ -291,6 +291,24 @@ pub struct ServeOptions {
     /// The base URL receipts print (`--public-url`); default
     /// `http://LISTEN`.
     pub public_url: Option<String>,
+    /// Header-read timeout, connection cap, shutdown grace (issue 16).
+    pub server: casia_http::server::ServerLimits,
+    /// Request-body bytes held in memory across all requests.
+    pub body_budget_bytes: u64,
+    /// Receipt verifications per second and burst, per client address.
+    pub receipt_rate: (u32, u32),
+    /// Which tokens are accepted.
+    pub tokens: TokenOptions,
+}
+
+/// Which tokens `serve` accepts: HS256 with the service's secret, and the
+/// keys of a JWK set when one is given; the policy for all of them.
+#[derive(Debug, Clone, Default)]
+pub struct TokenOptions {
+    /// `--jwt-jwks`: a file or URL.
+    pub jwks: Option<String>,
+    /// `iss`, `aud`, the longest lifetime.
+    pub policy: casia_http::auth::TokenPolicy,
 }
 
 /// Serves until `shutdown` resolves; prints `casia listening on http://ADDR`
@@ -315,6 +333,19 @@ pub async fn serve(
     // The rule files next: a malformed one fails before anything is written.
     let rule_check = options.rules.load(ReceiptKey::new(Vec::new()))?;
     drop(rule_check);
+    // The identity provider's keys before the secret and the database: a
+    // wrong --jwt-jwks fails before anything is written.
+    let jwks = match &options.tokens.jwks {
+        Some(source) => {
+            let keys =
+                casia_http::jwks::JwksKeys::load(casia_http::jwks::JwksSource::parse(source))
+                    .await
+                    .map_err(StartError::Jwks)?;
+            tracing::info!(source = %source, "accepting RS256/ES256/EdDSA tokens of the JWK set");
+            Some(keys)
+        }
+        None => None,
+    };
     let secret_path = options.database.secret_path(&db);
     let (secret, source) = Secret::for_serve(env_secret().as_deref(), &secret_path)?;
     match &source {
@@ -345,14 +376,22 @@ pub async fn serve(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
+    let mut auth =
+        Authenticator::hs256(&secret.jwt_key()).with_policy(options.tokens.policy.clone());
+    if let Some(keys) = &jwks {
+        auth = auth.with_jwks(Arc::clone(keys));
+    }
     let state = AppState::with_options(
         service.clone(),
         stores.outbox.clone(),
         Some(stores.contacts.clone()),
-        Authenticator::hs256(&secret.jwt_key()),
+        auth,
         casia_http::state::HttpOptions {
             request_timeout: options.request_timeout,
             public_url: public_url.clone(),
+            body_budget_bytes: options.body_budget_bytes,
+            receipt_rate_per_second: options.receipt_rate.0,
+            receipt_rate_burst: options.receipt_rate.1,
         },
     );
     drop(secret);
@@ -377,18 +416,41 @@ pub async fn serve(
     // Stopped by abort: a send cut short is sent again, with the same
     // Message-ID, once its lease ends.
     let relay = relay.map(|r| tokio::spawn(r.run()));
-    let result = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(StartError::Serve);
-    for task in [Some(watcher), sweeper, relay].into_iter().flatten() {
+    let refresher = jwks
+        .filter(|_| {
+            options
+                .tokens
+                .jwks
+                .as_deref()
+                .is_some_and(|s| s.starts_with("http"))
+        })
+        .map(|keys| tokio::spawn(keys.refresh_hourly()));
+    // Issue 16: stop accepting, let in-flight requests finish (bounded),
+    // then stop the background loops and close the store; every write a
+    // request was answered for is committed (answers come after commits).
+    let shutdown = async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+    };
+    let drained = casia_http::server::serve(listener, app(state), options.server, shutdown).await;
+    if drained == casia_http::server::Drained::TimedOut {
+        tracing::warn!(
+            grace_s = options.server.shutdown_grace.as_secs(),
+            "in-flight requests did not finish within the grace period; their connections were closed"
+        );
+    }
+    for task in [Some(watcher), sweeper, relay, refresher]
+        .into_iter()
+        .flatten()
+    {
         task.abort();
     }
-    // Closing the pools checkpoints SQLite's WAL into the database file, so
-    // a copy of `casia.db` after a clean stop is complete.
+    // Closing waits for queued writes, then the pools; SQLite checkpoints
+    // its WAL into the database file, so a copy of `casia.db` after a clean
+    // stop is complete.
     stores.close().await;
     tracing::info!("stopped");
-    result
+    Ok(())
 }
 
 /// The background deadline sweep (HTTP.md: `serve` sweeps periodically).

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use casia_core::StoreError;
 use casia_core::memory::MemoryStore;
@@ -48,15 +49,22 @@ pub enum StoreOpenError {
 }
 
 /// Pool settings from the environment: `CASIA_DB_MAX_CONNECTIONS` sizes the
-/// pool (PostgreSQL; SQLite keeps one writer and a few readers).
+/// pool (PostgreSQL; SQLite keeps one writer and a few readers);
+/// `CASIA_DB_ACQUIRE_TIMEOUT` is how many seconds a request waits for a
+/// connection before it is answered 503 (default 10).
 fn sql_options() -> SqlOptions {
     let mut options = SqlOptions::default();
-    if let Some(n) = std::env::var("CASIA_DB_MAX_CONNECTIONS")
-        .ok()
-        .and_then(|v| v.trim().parse::<u32>().ok())
-        .filter(|n| *n > 0)
-    {
+    let number = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|n| *n > 0)
+    };
+    if let Some(n) = number("CASIA_DB_MAX_CONNECTIONS") {
         options.max_connections = n;
+    }
+    if let Some(secs) = number("CASIA_DB_ACQUIRE_TIMEOUT") {
+        options.acquire_timeout = Duration::from_secs(u64::from(secs));
     }
     options
 }

@@ -150,6 +150,51 @@ impl MailArgs {
     }
 }
 
+/// How `serve` bounds connections, memory and the open receipt endpoint
+/// (issue 16; casia-http/README.md "Limits").
+#[derive(Args, Clone)]
+struct ConnectionArgs {
+    /// Seconds a connection may take to send a complete request head, from
+    /// connecting or from its previous response; then it is closed.
+    #[arg(long, env = "CASIA_HEADER_TIMEOUT", default_value_t = 10)]
+    header_timeout: u64,
+    /// Most connections open at once; further ones wait to be accepted.
+    #[arg(long, env = "CASIA_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Seconds in-flight requests may take to finish after SIGTERM/SIGINT.
+    #[arg(long, env = "CASIA_SHUTDOWN_GRACE", default_value_t = 30)]
+    shutdown_grace: u64,
+    /// MiB of request bodies held in memory across all requests; over it,
+    /// new requests are answered 503 with Retry-After.
+    #[arg(long, env = "CASIA_BODY_BUDGET_MIB", default_value_t = 256)]
+    body_budget_mib: u64,
+    /// Receipt verifications per second per client address.
+    #[arg(long, env = "CASIA_RECEIPT_RATE", default_value_t = 10)]
+    receipt_rate: u32,
+    /// The burst of receipt verifications per client address.
+    #[arg(long, env = "CASIA_RECEIPT_BURST", default_value_t = 50)]
+    receipt_burst: u32,
+}
+
+/// Which tokens `serve` accepts (issue 16; HTTP.md "Authentication").
+#[derive(Args, Clone)]
+struct TokenArgs {
+    /// An identity provider's JWK set, a file or an http(s) URL: RS256,
+    /// ES256 and EdDSA tokens whose `kid` it holds are accepted (a URL is
+    /// fetched again on an unknown kid, at most once a minute, and hourly).
+    #[arg(long, env = "CASIA_JWT_JWKS")]
+    jwt_jwks: Option<String>,
+    /// The `iss` every token must carry.
+    #[arg(long, env = "CASIA_JWT_ISSUER")]
+    jwt_issuer: Option<String>,
+    /// The `aud` every token must carry.
+    #[arg(long, env = "CASIA_JWT_AUDIENCE")]
+    jwt_audience: Option<String>,
+    /// Seconds a token's `exp` may lie ahead of now at most.
+    #[arg(long, env = "CASIA_JWT_MAX_TTL", default_value_t = 86_400)]
+    jwt_max_ttl: u64,
+}
+
 /// How `serve` writes its log (standard error).
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
 enum LogFormat {
@@ -170,6 +215,8 @@ enum RoleArg {
     System,
 }
 
+// `Serve` carries every flag of the service; the value is parsed once.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Cmd {
     /// Serve the HTTP API (migrates on start, sweeps in the background).
@@ -200,6 +247,10 @@ enum Cmd {
         /// to standard output in either.
         #[arg(long, env = "CASIA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
+        #[command(flatten)]
+        connections: ConnectionArgs,
+        #[command(flatten)]
+        tokens: TokenArgs,
     },
     /// Apply the database migrations.
     Migrate {
@@ -383,6 +434,8 @@ fn main() -> ExitCode {
             request_timeout,
             public_url,
             log_format,
+            connections,
+            tokens,
         } => serve(
             log_format,
             ServeOptions {
@@ -393,6 +446,21 @@ fn main() -> ExitCode {
                 sweep_interval: (sweep_interval > 0).then(|| Duration::from_secs(sweep_interval)),
                 request_timeout: Duration::from_secs(request_timeout.max(1)),
                 public_url,
+                server: casia_http::server::ServerLimits {
+                    header_read_timeout: Duration::from_secs(connections.header_timeout.max(1)),
+                    max_connections: connections.max_connections.max(1),
+                    shutdown_grace: Duration::from_secs(connections.shutdown_grace),
+                },
+                body_budget_bytes: connections.body_budget_mib.saturating_mul(1024 * 1024),
+                receipt_rate: (connections.receipt_rate, connections.receipt_burst),
+                tokens: server::TokenOptions {
+                    jwks: tokens.jwt_jwks.filter(|s| !s.trim().is_empty()),
+                    policy: casia_http::auth::TokenPolicy {
+                        issuer: tokens.jwt_issuer.filter(|s| !s.trim().is_empty()),
+                        audience: tokens.jwt_audience.filter(|s| !s.trim().is_empty()),
+                        max_ttl: Duration::from_secs(tokens.jwt_max_ttl.max(1)),
+                    },
+                },
             },
         ),
         Cmd::Migrate { database } => {

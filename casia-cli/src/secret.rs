@@ -13,8 +13,9 @@ use casia_core::receipt::ReceiptKey;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-/// The shortest secret accepted from the environment, in bytes.
-pub const MIN_SECRET_BYTES: usize = 16;
+/// The shortest secret accepted, in bytes: HS256 wants a key of at least
+/// 256 bits (RFC 7518 §3.2).
+pub const MIN_SECRET_BYTES: usize = casia_http::auth::MIN_HS256_SECRET_BYTES;
 
 /// Why a secret could not be had.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,10 @@ pub enum SecretError {
     Missing(PathBuf),
     #[error("the secret file {path} is not usable: {detail}")]
     File { path: PathBuf, detail: String },
+    #[error(
+        "the secret file {0} can be read by group or others: run `chmod 600 {0}` (or set CASIA_JWT_SECRET)"
+    )]
+    Exposed(PathBuf),
     #[error("the system random source failed: {0}")]
     Random(String),
 }
@@ -87,8 +92,19 @@ impl Secret {
         ReceiptKey::new(self.derive(b"casia-receipt"))
     }
 
-    /// Reads the secret file; `None` when it does not exist.
+    /// Reads the secret file; `None` when it does not exist. A file that
+    /// group or others may read is refused: the secret signs every token
+    /// and receipt.
     pub fn read_file(path: &Path) -> Result<Option<Secret>, SecretError> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if let Ok(meta) = std::fs::metadata(path)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                return Err(SecretError::Exposed(path.to_owned()));
+            }
+        }
         match std::fs::read_to_string(path) {
             Ok(text) => Secret::from_text(&text)
                 .map(Some)
@@ -183,20 +199,35 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
+            // Readable by others: refused, with the fix in the message.
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+            let e = Secret::load_or_create(&path).expect_err("exposed");
+            assert!(matches!(e, SecretError::Exposed(_)), "{e}");
+            assert!(e.to_string().contains("chmod 600"), "{e}");
         }
     }
 
     #[test]
     fn keys_are_domain_separated_and_debug_is_redacted() {
-        let s = Secret::from_text("0123456789abcdef-secret").expect("secret");
+        let s = Secret::from_text("0123456789abcdef-secret-of-32-bytes").expect("secret");
         assert_ne!(s.jwt_key(), s.derive(b"casia-receipt"));
         assert!(!format!("{s:?}").contains("0123"));
         assert!(matches!(
             Secret::from_text("short"),
             Err(SecretError::TooShort)
         ));
-        let env = Secret::for_serve(Some("0123456789abcdef-secret"), Path::new("/nonexistent/x"))
-            .expect("env");
+        assert!(
+            matches!(
+                Secret::from_text("0123456789abcdef0123456789abcde"),
+                Err(SecretError::TooShort)
+            ),
+            "31 bytes"
+        );
+        let env = Secret::for_serve(
+            Some("0123456789abcdef-secret-of-32-bytes"),
+            Path::new("/nonexistent/x"),
+        )
+        .expect("env");
         assert_eq!(env.1, SecretSource::Environment);
         assert_eq!(env.0.jwt_key(), s.jwt_key());
     }
