@@ -1,7 +1,8 @@
 //! `casia`: the facade. With no features it is the pure core
 //! ([`casia_core`]); the features add the adapters (ARCHITECTURE.md):
 //! `sqlite` and `postgres` the SQL stores ([`store_sql`]), `http` the JSON
-//! router ([`http`]), `mail` the outbox relay over SMTP ([`mail`]).
+//! router ([`http`]), `mail` the outbox relay over SMTP ([`mail`]), `web`
+//! the web pages in Spanish ([`web`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -15,3 +16,6 @@ pub use casia_http as http;
 
 #[cfg(feature = "mail")]
 pub use casia_mail as mail;
+
+#[cfg(feature = "web")]
+pub use casia_web as web;

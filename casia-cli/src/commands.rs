@@ -18,7 +18,6 @@ use casia_core::receipt::{ReceiptKey, madrid_timestamp};
 use casia_core::{Actor, AuthorizationId, CaseRules, CaseService, StoreError, SweepReport};
 use std::io::Write as _;
 
-use casia_http::app::app;
 use casia_http::auth::{Authenticator, Claims, MintError};
 use casia_http::state::AppState;
 use casia_mail::message::MailIdentity;
@@ -299,6 +298,8 @@ pub struct ServeOptions {
     pub receipt_rate: (u32, u32),
     /// Which tokens are accepted.
     pub tokens: TokenOptions,
+    /// `--dev-login`: the web pages' development sign-in (issue 18).
+    pub dev_login: bool,
 }
 
 /// Which tokens `serve` accepts: HS256 with the service's secret, and the
@@ -346,6 +347,14 @@ pub async fn serve(
         }
         None => None,
     };
+    // The development sign-in mints tokens for anyone who asks: never with
+    // a production secret or an identity provider (issue 18).
+    if options.dev_login && (env_secret().is_some() || options.tokens.jwks.is_some()) {
+        return Err(StartError::Invalid(
+            "--dev-login needs the development secret: unset CASIA_JWT_SECRET and --jwt-jwks"
+                .into(),
+        ));
+    }
     let secret_path = options.database.secret_path(&db);
     let (secret, source) = Secret::for_serve(env_secret().as_deref(), &secret_path)?;
     match &source {
@@ -394,6 +403,14 @@ pub async fn serve(
             receipt_rate_burst: options.receipt_rate.1,
         },
     );
+    let web = casia_web::WebConfig {
+        dev_login: options.dev_login,
+        csrf_key: secret.web_key(),
+        secure_cookies: public_url.starts_with("https://"),
+    };
+    if options.dev_login {
+        tracing::warn!("--dev-login: anyone who reaches /entrar can sign in as anyone");
+    }
     drop(secret);
     // Installed before the address is printed, so a SIGHUP sent as soon as
     // the service listens reloads instead of ending the process.
@@ -432,7 +449,13 @@ pub async fn serve(
         shutdown.await;
         tracing::info!("shutting down: finishing in-flight requests");
     };
-    let drained = casia_http::server::serve(listener, app(state), options.server, shutdown).await;
+    let drained = casia_http::server::serve(
+        listener,
+        casia_http::app_with(state, casia_web::pages(web)),
+        options.server,
+        shutdown,
+    )
+    .await;
     if drained == casia_http::server::Drained::TimedOut {
         tracing::warn!(
             grace_s = options.server.shutdown_grace.as_secs(),

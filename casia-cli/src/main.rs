@@ -251,6 +251,12 @@ enum Cmd {
         connections: ConnectionArgs,
         #[command(flatten)]
         tokens: TokenArgs,
+        /// Offer the development sign-in form of the web pages at
+        /// `/entrar` (pick a role and identity, no password). Refused with
+        /// CASIA_JWT_SECRET or --jwt-jwks: only with the development
+        /// secret kept beside the database.
+        #[arg(long, env = "CASIA_DEV_LOGIN")]
+        dev_login: bool,
     },
     /// Apply the database migrations.
     Migrate {
@@ -436,6 +442,7 @@ fn main() -> ExitCode {
             log_format,
             connections,
             tokens,
+            dev_login,
         } => serve(
             log_format,
             ServeOptions {
@@ -461,6 +468,7 @@ fn main() -> ExitCode {
                         max_ttl: Duration::from_secs(tokens.jwt_max_ttl.max(1)),
                     },
                 },
+                dev_login,
             },
         ),
         Cmd::Migrate { database } => {

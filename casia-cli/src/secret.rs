@@ -87,6 +87,11 @@ impl Secret {
         self.derive(b"casia-jwt")
     }
 
+    /// The key the web pages' CSRF tokens are derived with (issue 18).
+    pub fn web_key(&self) -> Vec<u8> {
+        self.derive(b"casia-web-csrf")
+    }
+
     /// The receipt MAC key (DOMAIN.md §8).
     pub fn receipt_key(&self) -> ReceiptKey {
         ReceiptKey::new(self.derive(b"casia-receipt"))

@@ -27,8 +27,18 @@ use crate::state::AppState;
 
 /// The service as an axum router over `state`; tests call it in-process.
 pub fn app(state: AppState) -> Router {
+    app_with(state, Router::new())
+}
+
+/// The service with more routes merged in before the layers, so they get
+/// the same hardening (body limit and budget, timeout, panic catching,
+/// request id, access log, metrics): `casia serve` merges the web pages
+/// (`casia-web`, issue 18) this way. A merged route that answers
+/// `text/html` keeps its body on errors (a page shows its own); every
+/// other error becomes a problem document.
+pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let (router, _) = crate::openapi::routes().split_for_parts();
-    let router = router.merge(crate::docs::assets());
+    let router = router.merge(crate::docs::assets()).merge(extra);
     let limit = state.body_limit();
     router
         .fallback(not_found)
@@ -78,12 +88,14 @@ fn request_id(headers: &HeaderMap) -> String {
     )
 }
 
+/// Whether the response already explains itself: a problem document, or
+/// an HTML page (the web pages render their own errors for people).
 fn is_problem(response: &Response) -> bool {
     response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(PROBLEM_JSON))
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON) || v.starts_with("text/html"))
 }
 
 /// Replaces a response's body with a problem document, keeping its status

@@ -34,7 +34,7 @@ pub mod receipts;
 pub mod server;
 pub mod state;
 
-pub use app::app;
+pub use app::{app, app_with};
 pub use auth::{Authenticator, Claims};
 pub use openapi::openapi;
 pub use state::AppState;

@@ -235,7 +235,12 @@ pub async fn receipt_rate_limit(
     req: Request,
     next: Next,
 ) -> Response {
-    if !req.uri().path().starts_with("/v1/receipts/") {
+    // The API's verification and the web page's (`/verificar?codigo=`,
+    // issue 18) share one budget per address.
+    let verifies = req.uri().path().starts_with("/v1/receipts/")
+        || (req.uri().path() == "/verificar"
+            && req.uri().query().is_some_and(|q| q.contains("codigo=")));
+    if !verifies {
         return next.run(req).await;
     }
     let peer = req

@@ -52,6 +52,35 @@ pub fn smtp_python(test: &str) -> Option<String> {
     }
 }
 
+/// The browser test's tools (issue 18): a Python with selenium
+/// (`CASIA_TEST_BROWSER_PYTHON`) and chromedriver (`CASIA_TEST_CHROMEDRIVER`,
+/// default `/usr/bin/chromedriver`, Debian's `chromium-driver`), or `None`
+/// after recording the skip. `scripts/test` installs both.
+pub fn browser(test: &str) -> Option<(String, String)> {
+    let python = match std::env::var("CASIA_TEST_BROWSER_PYTHON") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            skip(
+                test,
+                "CASIA_TEST_BROWSER_PYTHON not set (a Python with selenium; scripts/test makes one)",
+            );
+            return None;
+        }
+    };
+    let driver = std::env::var("CASIA_TEST_CHROMEDRIVER")
+        .ok()
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "/usr/bin/chromedriver".to_owned());
+    if !std::path::Path::new(&driver).exists() {
+        skip(
+            test,
+            &format!("{driver} not found (Debian chromium-driver; scripts/test installs it)"),
+        );
+        return None;
+    }
+    Some((python, driver))
+}
+
 /// Runs a poppler-utils tool (`pdftotext`, `pdffonts`) on a PDF and returns
 /// its standard output; `None` after recording the skip when the tool is
 /// not installed (scripts/test installs poppler-utils).

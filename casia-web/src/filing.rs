@@ -1,0 +1,493 @@
+//! *Nuevo caso* (`/casos/nuevo`) and the *Justificante*
+//! (`/casos/{número}/justificante`, `.pdf`).
+//!
+//! The classification is chosen level by level (case type → materia →
+//! category → subcategory, DOMAIN.md §2) with a GET form, so each choice
+//! narrows the next without JavaScript; a subcategory CASIA does not
+//! handle shows its message as soon as it is picked. The chosen
+//! subcategory's required data and documents are shown with their formats
+//! (§4, §6) before anything is sent. The case is then posted as
+//! `multipart/form-data` with its files and submitted through the core.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Multipart, Path, Query};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+
+use casia_core::attachment::NewAttachment;
+use casia_core::catalog::{Catalog, Subcategory};
+use casia_core::complementary::FieldCode;
+use casia_core::{Actor, Bytes, CaseNumber, CaseType, ServiceError, SubmitInput};
+
+use crate::labels::{self, FieldError};
+use crate::layout::{
+    FormState, InputKind, Section, csrf_input, error_summary, file_input, select, text_area,
+    text_input,
+};
+use crate::{Ctx, redirect};
+
+/// How many attachment slots the form offers (DOMAIN.md §6 allows more:
+/// further documents go in with *añadir documentación*).
+pub const ATTACHMENT_SLOTS: usize = 3;
+
+/// The classification levels' input names, in order.
+const LEVELS: [&str; 4] = ["tipo", "materia", "categoria", "subcategoria"];
+
+/// The form input a core field code is shown next to.
+fn input_for(catalog: &Catalog, field: &str, slots: &[usize]) -> Option<String> {
+    if let Some(code) = field.strip_prefix("document_type:") {
+        return Some(
+            catalog
+                .document_type(code)
+                .map_or_else(|| code.to_owned(), |d| d.label.clone()),
+        );
+    }
+    if let Some(n) = field.strip_prefix("adjunto_") {
+        let index = n.parse::<usize>().ok()?.checked_sub(1)?;
+        return Some(match slots.get(index) {
+            Some(slot) => format!("adjunto_{slot}_fichero"),
+            None => "adjunto_1_fichero".to_owned(),
+        });
+    }
+    if let Some(code) = FieldCode::parse(field) {
+        return Some(labels::complementary_input(code));
+    }
+    Some(
+        match field {
+            "title" => "titulo",
+            "description" => "descripcion",
+            "case_type" => "tipo",
+            "materia" => "materia",
+            "category" => "categoria",
+            "subcategory" => "subcategoria",
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+/// The levels of the catalog the form has resolved so far, each given
+/// only if its parent is.
+struct Choice<'c> {
+    case_type: Option<&'c casia_core::catalog::CaseTypeEntry>,
+    materia: Option<&'c casia_core::catalog::Materia>,
+    category: Option<&'c casia_core::catalog::Category>,
+    subcategory: Option<&'c Subcategory>,
+}
+
+fn resolve<'c>(catalog: &'c Catalog, form: &FormState) -> Choice<'c> {
+    let case_type = CaseType::parse(form.value("tipo")).and_then(|t| catalog.case_type(t));
+    let materia =
+        case_type.and_then(|t| t.materias.iter().find(|m| m.code == form.value("materia")));
+    let category = materia.and_then(|m| {
+        m.categories
+            .iter()
+            .find(|c| c.code == form.value("categoria"))
+    });
+    let subcategory = category.and_then(|c| {
+        c.subcategories
+            .iter()
+            .find(|s| s.code == form.value("subcategoria"))
+    });
+    Choice {
+        case_type,
+        materia,
+        category,
+        subcategory,
+    }
+}
+
+/// `GET /casos/nuevo`: the classification chosen so far (query
+/// `tipo`, `materia`, `categoria`, `subcategoria`) and, once complete, the
+/// rest of the form.
+pub async fn form(ctx: Ctx, Query(query): Query<BTreeMap<String, String>>) -> Response {
+    let actor = match ctx.person() {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if !matches!(actor, Actor::User { .. }) {
+        return ctx.error_page(casia_core::CasiaError::Forbidden.into());
+    }
+    let form = FormState::with_values(query);
+    render(&ctx, &form, StatusCode::OK)
+}
+
+fn options<T>(items: &[T], f: impl Fn(&T) -> (String, String)) -> Vec<(String, String)> {
+    items.iter().map(f).collect()
+}
+
+fn render(ctx: &Ctx, form: &FormState, status: StatusCode) -> Response {
+    let rules = ctx.state.service().rules();
+    let catalog = &rules.catalog;
+    let choice = resolve(catalog, form);
+    let types: Vec<(String, String)> = catalog
+        .case_types
+        .iter()
+        .map(|t| (t.code.as_str().to_owned(), t.code.label_es().to_owned()))
+        .collect();
+    let not_handled = choice.subcategory.and_then(|s| s.not_handled.clone());
+    let main = html! {
+        p { "Elija la clasificación del caso; cada nivel muestra las opciones del anterior. Al elegir una opción, la página se actualiza con las siguientes." }
+        (error_summary(form))
+        form method="get" action="/casos/nuevo" {
+            fieldset {
+                legend { "Clasificación" }
+                (select(form, "tipo", "Tipo de caso", None, "Elija un tipo", &types))
+                @if let Some(t) = choice.case_type {
+                    (select(form, "materia", "Materia", None, "Elija una materia", &options(&t.materias, |m| (m.code.clone(), m.label.clone()))))
+                }
+                @if let Some(m) = choice.materia {
+                    (select(form, "categoria", "Categoría", None, "Elija una categoría", &options(&m.categories, |c| (c.code.clone(), c.label.clone()))))
+                }
+                @if let Some(c) = choice.category {
+                    (select(form, "subcategoria", "Subcategoría", None, "Elija una subcategoría", &options(&c.subcategories, |s| (s.code.clone(), s.label.clone()))))
+                }
+                button.secondary type="submit" data-classify { "Continuar" }
+            }
+        }
+        @if let Some(message) = &not_handled {
+            div.warning role="alert" {
+                h2 { "CASIA no tramita esta materia" }
+                p { (message) }
+            }
+        }
+        @if let (Some(sub), None) = (choice.subcategory, &not_handled) {
+            (case_form(form, catalog, sub, &ctx.csrf, rules.limits.max_attachment_bytes))
+        }
+    };
+    ctx.page_response(status, "Nuevo caso", Section::NewCase, main)
+}
+
+fn case_form(
+    form: &FormState,
+    catalog: &Catalog,
+    sub: &Subcategory,
+    csrf: &str,
+    max_bytes: u64,
+) -> Markup {
+    let required: Vec<FieldCode> = sub.required_data.iter().flatten().copied().collect();
+    let document_types: Vec<(String, String)> = catalog
+        .document_types
+        .iter()
+        .map(|d| (d.code.clone(), d.label.clone()))
+        .collect();
+    let doc_label = |code: &str| {
+        catalog
+            .document_type(code)
+            .map_or_else(|| code.to_owned(), |d| d.label.clone())
+    };
+    let had_errors = !form.errors.is_empty();
+    html! {
+        form method="post" action="/casos/nuevo" enctype="multipart/form-data" novalidate {
+            (csrf_input(csrf))
+            @for level in LEVELS {
+                input type="hidden" name=(level) value=(form.value(level));
+            }
+            fieldset {
+                legend { "Datos del caso" }
+                (text_input(form, "titulo", "Título", Some("De 1 a 150 caracteres."), true, InputKind::Text))
+                (text_area(form, "descripcion", "Descripción", Some("Explique el caso, de 1 a 4000 caracteres."), true))
+                div.checkbox {
+                    input type="checkbox" id="periodo_en_curso" name="periodo_en_curso" value="si" checked[form.value("periodo_en_curso") == "si"];
+                    label for="periodo_en_curso" { "Afecta al periodo de liquidación en curso (se atiende antes)" }
+                }
+            }
+            fieldset {
+                legend { "Datos complementarios" }
+                @if sub.required_data.is_empty() {
+                    p.hint { "Esta subcategoría no exige datos complementarios; puede indicarlos si ayudan." }
+                } @else {
+                    p.hint {
+                        "Obligatorio para esta subcategoría: "
+                        @for (i, group) in sub.required_data.iter().enumerate() {
+                            @if i > 0 { "; y " }
+                            @if group.len() > 1 { "al menos uno de " }
+                            (group.iter().map(|c| labels::complementary_field(*c).0).collect::<Vec<_>>().join(" o "))
+                        }
+                        "."
+                    }
+                }
+                @for code in required.iter().copied().chain(FieldCode::ALL.into_iter().filter(|c| !required.contains(c))) {
+                    @let (label, hint) = labels::complementary_field(code);
+                    (text_input(form, &labels::complementary_input(code), label, Some(hint), false, InputKind::Text))
+                }
+            }
+            fieldset {
+                legend { "Documentos" }
+                @if sub.required_documents.is_empty() {
+                    p.hint { "Esta subcategoría no exige documentos." }
+                } @else {
+                    p.hint { "Documentación obligatoria: " (sub.required_documents.iter().map(|c| doc_label(c)).collect::<Vec<_>>().join(", ")) "." }
+                }
+                p.hint { "Formatos admitidos: PDF, JPEG, PNG, TIFF, DOC, DOCX, XLS, XLSX, ODT, ODS, RTF, texto y XML; hasta " (casia_receipt_pdf::human_size(max_bytes)) " por documento. Se comprueba el contenido, no la extensión." }
+                @if had_errors {
+                    p.hint { "Por seguridad el navegador no conserva los ficheros elegidos: vuelva a seleccionarlos." }
+                }
+                @for slot in 1..=ATTACHMENT_SLOTS {
+                    fieldset.attachment {
+                        legend { "Documento " (slot) }
+                        (select(form, &format!("adjunto_{slot}_tipo"), "Tipo de documento", None, "Elija un tipo", &document_types))
+                        (text_input(form, &format!("adjunto_{slot}_titulo"), "Título del documento", Some("De 1 a 100 caracteres; si lo deja vacío se usa el nombre del fichero."), false, InputKind::Text))
+                        (file_input(form, &format!("adjunto_{slot}_fichero"), "Fichero", None))
+                    }
+                }
+            }
+            button type="submit" { "Presentar el caso" }
+        }
+    }
+}
+
+/// A multipart form read whole: text fields and file fields (name → file
+/// name and bytes; an empty file input is left out).
+pub struct PostedForm {
+    /// The text fields.
+    pub values: BTreeMap<String, String>,
+    /// The chosen files by input name.
+    pub files: BTreeMap<String, (String, Bytes)>,
+}
+
+/// Reads a `multipart/form-data` body.
+///
+/// # Errors
+///
+/// `None` when the body is not a well-formed multipart body.
+pub async fn read_form(mut multipart: Multipart) -> Option<PostedForm> {
+    let mut posted = PostedForm {
+        values: BTreeMap::new(),
+        files: BTreeMap::new(),
+    };
+    while let Some(field) = multipart.next_field().await.ok()? {
+        let Some(name) = field.name().map(str::to_owned) else {
+            continue;
+        };
+        match field.file_name().map(str::to_owned) {
+            Some(file_name) => {
+                let bytes = field.bytes().await.ok()?;
+                if !(file_name.is_empty() && bytes.is_empty()) {
+                    posted.files.entry(name).or_insert((file_name, bytes));
+                }
+            }
+            None => {
+                let text = field.text().await.ok()?;
+                posted.values.entry(name).or_insert(text);
+            }
+        }
+    }
+    Some(posted)
+}
+
+/// The attachments of slots `1..=slots` (`adjunto_N_tipo`, `_titulo`,
+/// `_fichero`), in slot order, with the slot of each; a slot with a type
+/// or title but no file is an error on its file input.
+pub fn attachments(
+    posted: &PostedForm,
+    slots: usize,
+) -> Result<(Vec<NewAttachment>, Vec<usize>), FieldError> {
+    let mut out = Vec::new();
+    let mut used = Vec::new();
+    for slot in 1..=slots {
+        let kind = posted
+            .values
+            .get(&format!("adjunto_{slot}_tipo"))
+            .map_or("", |s| s.trim());
+        let title = posted
+            .values
+            .get(&format!("adjunto_{slot}_titulo"))
+            .map_or("", |s| s.trim());
+        match posted.files.get(&format!("adjunto_{slot}_fichero")) {
+            Some((file_name, content)) => {
+                let title = if title.is_empty() {
+                    file_name
+                        .rsplit_once('.')
+                        .map_or(file_name.as_str(), |(stem, _)| stem)
+                        .chars()
+                        .take(100)
+                        .collect()
+                } else {
+                    title.to_owned()
+                };
+                out.push(NewAttachment {
+                    document_type: kind.to_owned(),
+                    title,
+                    file_name: file_name.clone(),
+                    content: content.clone(),
+                });
+                used.push(slot);
+            }
+            None if !kind.is_empty() || !title.is_empty() => {
+                return Err(FieldError {
+                    field: Some(format!("adjunto_{slot}_fichero")),
+                    message: format!("Documento {slot}: elija el fichero."),
+                });
+            }
+            None => {}
+        }
+    }
+    Ok((out, used))
+}
+
+/// `POST /casos/nuevo`: submits the case (DOMAIN.md §4) and shows its
+/// receipt; a refused one comes back with every value kept and the error
+/// next to its field.
+pub async fn submit(ctx: Ctx, multipart: Option<Multipart>) -> Response {
+    let actor = match ctx.person() {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(posted) = (match multipart {
+        Some(m) => read_form(m).await,
+        None => None,
+    }) else {
+        return ctx.page_response(
+            StatusCode::BAD_REQUEST,
+            "Formulario no válido",
+            Section::NewCase,
+            html! { p { "El formulario no ha llegado completo. " a href="/casos/nuevo" { "Vuelva a empezar" } "." } },
+        );
+    };
+    if !ctx.csrf_ok(posted.values.get("csrf").map_or("", String::as_str)) {
+        return ctx.csrf_refused();
+    }
+    let mut form = FormState::with_values(posted.values.clone());
+    form.values.remove("csrf");
+    let (attachments, slots) = match attachments(&posted, ATTACHMENT_SLOTS) {
+        Ok(a) => a,
+        Err(e) => {
+            form.errors.push(e);
+            return render(&ctx, &form, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    let complementary_data = FieldCode::ALL
+        .into_iter()
+        .filter_map(|c| {
+            let v = form.value(&labels::complementary_input(c)).trim();
+            (!v.is_empty()).then(|| (c.as_str().to_owned(), v.to_owned()))
+        })
+        .collect();
+    let input = SubmitInput {
+        case_type: form.value("tipo").to_owned(),
+        materia: form.value("materia").to_owned(),
+        category: form.value("categoria").to_owned(),
+        subcategory: form.value("subcategoria").to_owned(),
+        affects_current_period: form.value("periodo_en_curso") == "si",
+        title: form.value("titulo").to_owned(),
+        description: form.value("descripcion").to_owned(),
+        complementary_data,
+        attachments,
+    };
+    match ctx.state.service().submit(&actor, &input).await {
+        Ok(outcome) => redirect(&format!("/casos/{}/justificante", outcome.case.number)),
+        Err(ServiceError::Rule(rule)) => {
+            let rules = ctx.state.service().rules();
+            let e = labels::error_message(&rule, &|f| input_for(&rules.catalog, f, &slots));
+            form.errors.push(e);
+            render(&ctx, &form, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(other) => ctx.error_page(other),
+    }
+}
+
+/// `GET /casos/{número}/justificante`: the receipt — number, Madrid date
+/// and time, verification code, what was filed — and its PDF.
+pub async fn receipt(ctx: Ctx, Path(number): Path<String>) -> Response {
+    let actor = match ctx.person() {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(number) = CaseNumber::parse(&number) else {
+        return ctx.error_page(casia_core::CasiaError::NotFound.into());
+    };
+    let receipt = match ctx.state.service().receipt(&actor, number).await {
+        Ok(r) => r,
+        Err(e) => return ctx.error_page(e),
+    };
+    let b = &receipt.body;
+    let verify_url =
+        casia_receipt_pdf::verification_url(ctx.state.public_url(), &receipt.verification_code);
+    let main = html! {
+        div.notice role="status" {
+            p { "Caso presentado. Conserve este justificante: su código permite a cualquiera comprobarlo." }
+        }
+        dl.summary {
+            dt { "Número de caso" } dd #numero { (b.number) }
+            dt { "Fecha y hora de presentación" } dd { (b.submitted_at_madrid) " (hora de Madrid)" }
+            dt { "Código de verificación" } dd #codigo { code { (receipt.verification_code) } }
+            dt { "Autorización RED" } dd { (b.authorization) }
+            dt { "Usuario" } dd { (b.user) }
+            dt { "Tipo de caso" } dd { (b.case_type.label) }
+            dt { "Materia" } dd { (b.materia.label) }
+            dt { "Categoría" } dd { (b.category.label) }
+            dt { "Subcategoría" } dd { (b.subcategory.label) }
+            dt { "Título" } dd { (b.title) }
+            dt { "Afecta al periodo en curso" } dd { @if b.affects_current_period { "Sí" } @else { "No" } }
+        }
+        @if !b.attachments.is_empty() {
+            table {
+                caption { "Documentos presentados" }
+                thead { tr { th scope="col" { "Título" } th scope="col" { "Fichero" } th scope="col" { "Tamaño" } th scope="col" { "Huella SHA-256" } } }
+                tbody {
+                    @for a in &b.attachments {
+                        tr { td { (a.title) } td { (a.file_name) } td { (casia_receipt_pdf::human_size(a.size)) } td.hash { code { (a.sha256) } } }
+                    }
+                }
+            }
+        }
+        p { "Compruebe el justificante en " a href=(verify_url) { (verify_url) } "." }
+        ul.actions {
+            li { a href={ "/casos/" (b.number) "/justificante.pdf" } { "Descargar el justificante en PDF" } }
+            li { a href={ "/casos/" (b.number) } { "Ver el caso" } }
+        }
+    };
+    ctx.page_response(
+        StatusCode::OK,
+        "Justificante de apertura",
+        Section::Cases,
+        main,
+    )
+}
+
+/// `GET /casos/{número}/justificante.pdf`: the receipt as the API's PDF.
+pub async fn receipt_pdf(ctx: Ctx, Path(number): Path<String>) -> Response {
+    let actor = match ctx.person() {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(number) = CaseNumber::parse(&number) else {
+        return ctx.error_page(casia_core::CasiaError::NotFound.into());
+    };
+    let receipt = match ctx.state.service().receipt(&actor, number).await {
+        Ok(r) => r,
+        Err(e) => return ctx.error_page(e),
+    };
+    match casia_receipt_pdf::render(
+        &receipt,
+        &ctx.state.service().rules().catalog,
+        ctx.state.public_url(),
+    ) {
+        Ok(pdf) => {
+            let mut r = pdf.into_response();
+            let h = r.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pdf"),
+            );
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("inline; filename=\"justificante-{number}.pdf\""))
+            {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %casia_core::error::report(&e), "receipt PDF");
+            ctx.page_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Justificante no disponible",
+                Section::Cases,
+                html! { p { "No se ha podido generar el PDF. El justificante sigue disponible en " a href={ "/casos/" (number) "/justificante" } { "su página" } "." } },
+            )
+        }
+    }
+}
