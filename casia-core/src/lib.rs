@@ -15,6 +15,7 @@
 
 pub mod actor;
 pub mod attachment;
+pub mod blob;
 pub mod calendar;
 pub mod case;
 mod case_lock;

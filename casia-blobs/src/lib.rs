@@ -1,0 +1,249 @@
+//! Blob store adapters (issue 17) for the core's
+//! [`BlobStore`](casia_core::blob::BlobStore) port.
+//!
+//! [`LocalDirBlobStore`] keeps each blob in a file named by its SHA-256
+//! under a two-level fan-out (`sha256/ab/cd/abcd…`, so no directory holds
+//! more than a few thousand files at a million blobs). A blob is written to
+//! `tmp/` first, synced, renamed into place and its directory synced: a
+//! crash leaves either the whole blob or a temporary that
+//! [`LocalDirBlobStore::remove_stale_temporaries`] collects — never a
+//! partial blob under a key. A file's modification time is the blob's
+//! "touched" time; a put of bytes already stored refreshes it.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use chrono::{DateTime, Utc};
+use futures_util::stream;
+use tokio::io::AsyncReadExt;
+
+use casia_core::StoreError;
+use casia_core::blob::{BlobInfo, BlobKey, BlobStore, BlobStream};
+
+/// The chunk size of a blob's stream: 64 KiB.
+pub const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Blobs in a local directory (the default for `serve`: beside the SQLite
+/// file).
+#[derive(Debug, Clone)]
+pub struct LocalDirBlobStore {
+    root: PathBuf,
+}
+
+fn io(what: &str, path: &Path, e: std::io::Error) -> StoreError {
+    StoreError::backend_caused(format!("{what} {}", path.display()), e)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::backend_caused("blob store task", e))?
+}
+
+impl LocalDirBlobStore {
+    /// A store in `root`, created (with `tmp/` and `sha256/`) if missing.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] naming the folder that cannot be created.
+    pub fn open(root: impl Into<PathBuf>) -> Result<LocalDirBlobStore, StoreError> {
+        let root = root.into();
+        for dir in [root.join("tmp"), root.join("sha256")] {
+            fs::create_dir_all(&dir).map_err(|e| io("create", &dir, e))?;
+        }
+        Ok(LocalDirBlobStore { root })
+    }
+
+    /// The folder the store lives in.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the blob `key` is kept: `sha256/ab/cd/<key>`.
+    pub fn path_of(&self, key: &BlobKey) -> PathBuf {
+        let k = key.as_str();
+        self.root
+            .join("sha256")
+            .join(&k[..2])
+            .join(&k[2..4])
+            .join(k)
+    }
+
+    /// Removes temporaries older than `cutoff` (left by a crash between
+    /// writing a blob and renaming it); returns how many.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the folder cannot be read.
+    pub async fn remove_stale_temporaries(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let tmp = self.root.join("tmp");
+        blocking(move || {
+            let mut removed = 0;
+            for entry in fs::read_dir(&tmp).map_err(|e| io("read", &tmp, e))? {
+                let entry = entry.map_err(|e| io("read", &tmp, e))?;
+                let touched = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .map(DateTime::<Utc>::from);
+                if touched.is_ok_and(|t| t < cutoff) && fs::remove_file(entry.path()).is_ok() {
+                    removed += 1;
+                }
+            }
+            Ok(removed)
+        })
+        .await
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io("sync", dir, e))
+}
+
+fn touch(path: &Path) -> std::io::Result<()> {
+    OpenOptions::new()
+        .write(true)
+        .open(path)?
+        .set_modified(SystemTime::now())
+}
+
+fn write_new(root: &Path, key: &BlobKey, target: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = target.parent().unwrap_or(root);
+    fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
+    let mut nonce = [0u8; 8];
+    getrandom::fill(&mut nonce).map_err(|e| StoreError::backend(format!("random: {e}")))?;
+    let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+    let tmp = root.join("tmp").join(format!("{key}.{nonce}.tmp"));
+    let result = (|| {
+        let mut file = File::create(&tmp).map_err(|e| io("create", &tmp, e))?;
+        file.write_all(bytes).map_err(|e| io("write", &tmp, e))?;
+        file.sync_all().map_err(|e| io("sync", &tmp, e))?;
+        fs::rename(&tmp, target).map_err(|e| io("rename into", target, e))?;
+        sync_dir(dir)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[async_trait]
+impl BlobStore for LocalDirBlobStore {
+    async fn put(&self, bytes: Bytes) -> Result<BlobKey, StoreError> {
+        let root = self.root.clone();
+        let store = self.clone();
+        blocking(move || {
+            let key = BlobKey::of(&bytes);
+            let target = store.path_of(&key);
+            match touch(&target) {
+                Ok(()) => return Ok(key),
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(io("refresh", &target, e)),
+            }
+            write_new(&root, &key, &target, &bytes)?;
+            Ok(key)
+        })
+        .await
+    }
+
+    async fn get(&self, key: &BlobKey) -> Result<Option<BlobStream>, StoreError> {
+        let path = self.path_of(key);
+        let file = match tokio::fs::File::open(&path).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io("open", &path, e)),
+        };
+        let chunks = stream::try_unfold((file, path), |(mut file, path)| async move {
+            let mut buf = BytesMut::zeroed(CHUNK_BYTES);
+            let n = file
+                .read(&mut buf)
+                .await
+                .map_err(|e| io("read", &path, e))?;
+            if n == 0 {
+                return Ok(None);
+            }
+            buf.truncate(n);
+            Ok(Some((buf.freeze(), (file, path))))
+        });
+        Ok(Some(Box::pin(chunks)))
+    }
+
+    async fn exists(&self, key: &BlobKey) -> Result<bool, StoreError> {
+        let path = self.path_of(key);
+        tokio::fs::try_exists(&path)
+            .await
+            .map_err(|e| io("stat", &path, e))
+    }
+
+    async fn list(&self) -> Result<Vec<BlobInfo>, StoreError> {
+        let base = self.root.join("sha256");
+        blocking(move || {
+            let mut out = Vec::new();
+            let read = |dir: &Path| fs::read_dir(dir).map_err(|e| io("read", dir, e));
+            for a in read(&base)? {
+                let a = a.map_err(|e| io("read", &base, e))?.path();
+                if !a.is_dir() {
+                    continue;
+                }
+                for b in read(&a)? {
+                    let b = b.map_err(|e| io("read", &a, e))?.path();
+                    if !b.is_dir() {
+                        continue;
+                    }
+                    for f in read(&b)? {
+                        let f = f.map_err(|e| io("read", &b, e))?;
+                        let Some(key) = f.file_name().to_str().and_then(BlobKey::parse) else {
+                            continue;
+                        };
+                        let meta = f.metadata().map_err(|e| io("stat", &f.path(), e))?;
+                        let touched = meta.modified().map_err(|e| io("stat", &f.path(), e))?;
+                        out.push(BlobInfo {
+                            key,
+                            size: meta.len(),
+                            touched_at: touched.into(),
+                        });
+                    }
+                }
+            }
+            out.sort_by(|x, y| x.key.cmp(&y.key));
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn delete_if_untouched_since(
+        &self,
+        key: &BlobKey,
+        cutoff: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let path = self.path_of(key);
+        blocking(move || {
+            let touched = match fs::metadata(&path).and_then(|m| m.modified()) {
+                Ok(t) => DateTime::<Utc>::from(t),
+                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+                Err(e) => return Err(io("stat", &path, e)),
+            };
+            if touched >= cutoff {
+                return Ok(false);
+            }
+            match fs::remove_file(&path) {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(io("remove", &path, e)),
+            }
+        })
+        .await
+    }
+}

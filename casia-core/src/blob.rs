@@ -1,0 +1,329 @@
+//! Content-addressed attachment bytes (issue 17): the [`BlobStore`] port,
+//! its key, the garbage-collection and verification rules, and an
+//! in-memory adapter.
+//!
+//! A blob is keyed by the SHA-256 of its bytes, so the same bytes are kept
+//! once across cases (the per-case duplicate rule of DOMAIN.md §6 is
+//! unchanged: it compares hashes within one case). A blob is written —
+//! durably — before the database row that references it commits, so a
+//! failed command leaves an orphan blob, never a row pointing at nothing.
+//! Orphans are collected by [`collectable`]: unreferenced and not put
+//! again for a grace period (a put of bytes already stored refreshes their
+//! time, so a blob reused while the collector runs is kept).
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{DateTime, TimeDelta, Utc};
+use futures_util::stream::{self, BoxStream};
+
+use crate::attachment::sha256_hex;
+use crate::error::StoreError;
+
+/// A blob's key: the lower-case hex SHA-256 of its bytes (64 characters).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BlobKey(String);
+
+impl BlobKey {
+    /// The key of `bytes`.
+    pub fn of(bytes: &[u8]) -> BlobKey {
+        BlobKey(sha256_hex(bytes))
+    }
+
+    /// Parses 64 lower-case hex characters (how attachments record their
+    /// `sha256`); `None` for anything else.
+    pub fn parse(s: &str) -> Option<BlobKey> {
+        (s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            .then(|| BlobKey(s.to_owned()))
+    }
+
+    /// The 64 hex characters.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for BlobKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A stored blob as a listing gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobInfo {
+    /// Its key.
+    pub key: BlobKey,
+    /// Its size, bytes.
+    pub size: u64,
+    /// When it was last put (written, or found already stored).
+    pub touched_at: DateTime<Utc>,
+}
+
+/// A blob's bytes as a stream of chunks, so a large file never has to be
+/// held whole.
+pub type BlobStream = BoxStream<'static, Result<Bytes, StoreError>>;
+
+/// Where attachment bytes live, by content (issue 17).
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Stores `bytes` under [`BlobKey::of`] them and returns the key once
+    /// they are durable (a crash after the return loses nothing). Bytes
+    /// already stored are not written again; their time is refreshed.
+    async fn put(&self, bytes: Bytes) -> Result<BlobKey, StoreError>;
+
+    /// The blob's bytes as a stream; `None` when it is not stored.
+    async fn get(&self, key: &BlobKey) -> Result<Option<BlobStream>, StoreError>;
+
+    /// Whether the blob is stored.
+    async fn exists(&self, key: &BlobKey) -> Result<bool, StoreError>;
+
+    /// Every stored blob, for the collector and the verifier.
+    async fn list(&self) -> Result<Vec<BlobInfo>, StoreError>;
+
+    /// Deletes the blob if it was last put before `cutoff`; says whether
+    /// it did. The collector passes the cutoff it chose the blob with, so a
+    /// put since then keeps it.
+    async fn delete_if_untouched_since(
+        &self,
+        key: &BlobKey,
+        cutoff: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+}
+
+/// How long an unreferenced blob is kept: longer than any command takes
+/// between writing its blob and committing its row (the request timeout is
+/// 30 s), so only true orphans go.
+pub const DEFAULT_GRACE: TimeDelta = TimeDelta::hours(1);
+
+/// The blobs the collector may delete at `now`: not in `referenced` and
+/// not put since `now - grace` (issue 17 "Consistency"). The cutoff to
+/// delete them with is returned too.
+pub fn collectable(
+    blobs: &[BlobInfo],
+    referenced: &HashSet<BlobKey>,
+    now: DateTime<Utc>,
+    grace: TimeDelta,
+) -> (Vec<BlobKey>, DateTime<Utc>) {
+    let cutoff = now - grace;
+    let keys = blobs
+        .iter()
+        .filter(|b| b.touched_at < cutoff && !referenced.contains(&b.key))
+        .map(|b| b.key.clone())
+        .collect();
+    (keys, cutoff)
+}
+
+/// What `casia blobs verify` finds wrong: a referenced blob that is not
+/// stored, or one whose bytes no longer hash to its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobFault {
+    /// Referenced by the database, not in the store.
+    Missing(BlobKey),
+    /// Stored, but its bytes hash to something else.
+    Corrupt {
+        /// The key it is stored under.
+        key: BlobKey,
+        /// The SHA-256 its bytes have now.
+        actual: String,
+    },
+}
+
+/// Re-hashes a blob's stream; `Ok(None)` when it matches its key.
+///
+/// # Errors
+///
+/// The stream's own error.
+pub async fn check(key: &BlobKey, mut bytes: BlobStream) -> Result<Option<BlobFault>, StoreError> {
+    use futures_util::StreamExt;
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    while let Some(chunk) = bytes.next().await {
+        hasher.update(&chunk?);
+    }
+    let actual: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((actual != key.as_str()).then(|| BlobFault::Corrupt {
+        key: key.clone(),
+        actual,
+    }))
+}
+
+/// The in-memory blob store (tests, embedders, examples). Its clock is the
+/// caller's: `put_at` takes the instant, `put` reads the system clock.
+#[derive(Debug, Default)]
+pub struct MemoryBlobStore {
+    blobs: Mutex<BTreeMap<BlobKey, (Bytes, DateTime<Utc>)>>,
+}
+
+impl MemoryBlobStore {
+    /// An empty store.
+    pub fn new() -> MemoryBlobStore {
+        MemoryBlobStore::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<BlobKey, (Bytes, DateTime<Utc>)>> {
+        self.blobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// [`BlobStore::put`] at a given instant.
+    pub fn put_at(&self, bytes: Bytes, at: DateTime<Utc>) -> BlobKey {
+        let key = BlobKey::of(&bytes);
+        let mut blobs = self.lock();
+        let entry = blobs.entry(key.clone()).or_insert((bytes, at));
+        entry.1 = entry.1.max(at);
+        key
+    }
+}
+
+#[async_trait]
+impl BlobStore for MemoryBlobStore {
+    async fn put(&self, bytes: Bytes) -> Result<BlobKey, StoreError> {
+        Ok(self.put_at(bytes, Utc::now()))
+    }
+
+    async fn get(&self, key: &BlobKey) -> Result<Option<BlobStream>, StoreError> {
+        let found = self.lock().get(key).map(|(b, _)| b.clone());
+        Ok(found.map(|b| Box::pin(stream::iter([Ok(b)])) as BlobStream))
+    }
+
+    async fn exists(&self, key: &BlobKey) -> Result<bool, StoreError> {
+        Ok(self.lock().contains_key(key))
+    }
+
+    async fn list(&self) -> Result<Vec<BlobInfo>, StoreError> {
+        Ok(self
+            .lock()
+            .iter()
+            .map(|(key, (bytes, at))| BlobInfo {
+                key: key.clone(),
+                size: bytes.len() as u64,
+                touched_at: *at,
+            })
+            .collect())
+    }
+
+    async fn delete_if_untouched_since(
+        &self,
+        key: &BlobKey,
+        cutoff: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut blobs = self.lock();
+        match blobs.get(key) {
+            Some((_, at)) if *at < cutoff => {
+                blobs.remove(key);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_executor::block_on;
+    use futures_util::StreamExt;
+    use proptest::prelude::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().expect("instant")
+    }
+
+    async fn read(store: &dyn BlobStore, key: &BlobKey) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut s = store.get(key).await.expect("get").expect("stored");
+        while let Some(chunk) = s.next().await {
+            out.extend_from_slice(&chunk.expect("chunk"));
+        }
+        out
+    }
+
+    #[test]
+    fn the_same_bytes_are_stored_once_under_their_sha256() {
+        block_on(async {
+            let s = MemoryBlobStore::new();
+            let a = s.put(Bytes::from_static(b"%PDF-1.7 a")).await.expect("put");
+            let b = s.put(Bytes::from_static(b"%PDF-1.7 a")).await.expect("put");
+            assert_eq!(a, b);
+            assert_eq!(a.as_str(), sha256_hex(b"%PDF-1.7 a"));
+            assert_eq!(s.list().await.expect("list").len(), 1);
+            assert_eq!(read(&s, &a).await, b"%PDF-1.7 a");
+            assert!(
+                check(&a, s.get(&a).await.expect("get").expect("some"))
+                    .await
+                    .expect("check")
+                    .is_none()
+            );
+            let wrong = BlobKey::of(b"other");
+            assert!(!s.exists(&wrong).await.expect("exists"));
+            assert!(s.get(&wrong).await.expect("get").is_none());
+        });
+    }
+
+    #[test]
+    fn a_put_while_collecting_keeps_the_blob() {
+        let s = MemoryBlobStore::new();
+        let key = s.put_at(Bytes::from_static(b"orphan?"), at("2026-11-30T08:00:00Z"));
+        let now = at("2026-11-30T10:00:00Z");
+        let (doomed, cutoff) = collectable(
+            &block_on(s.list()).expect("list"),
+            &HashSet::new(),
+            now,
+            DEFAULT_GRACE,
+        );
+        assert_eq!(doomed, vec![key.clone()]);
+        // A command reuses the bytes between the listing and the delete.
+        s.put_at(Bytes::from_static(b"orphan?"), now);
+        assert!(!block_on(s.delete_if_untouched_since(&key, cutoff)).expect("delete"));
+        assert!(block_on(s.exists(&key)).expect("exists"));
+    }
+
+    #[test]
+    fn check_finds_bytes_that_no_longer_match_their_key() {
+        let key = BlobKey::of(b"original");
+        let changed: BlobStream = Box::pin(stream::iter([Ok(Bytes::from_static(b"altered"))]));
+        let fault = block_on(check(&key, changed)).expect("check");
+        assert!(matches!(fault, Some(BlobFault::Corrupt { .. })));
+        assert!(BlobKey::parse(key.as_str()).is_some());
+        assert!(BlobKey::parse("ABC").is_none());
+        assert!(
+            BlobKey::parse(&"A".repeat(64)).is_none(),
+            "upper case is not a key"
+        );
+    }
+
+    proptest! {
+        /// For all listings: the collector never picks a referenced blob or
+        /// one put within the grace period, and picks every other one.
+        #[test]
+        fn collectable_spares_referenced_and_recent_blobs(
+            blobs in proptest::collection::vec((0u8..20, 0i64..7200, any::<bool>()), 0..40)
+        ) {
+            let now = at("2026-11-30T12:00:00Z");
+            let mut infos = Vec::new();
+            let mut referenced = HashSet::new();
+            for (i, (seed, age, is_referenced)) in blobs.iter().enumerate() {
+                let key = BlobKey::of(&[*seed, i as u8]);
+                if *is_referenced {
+                    referenced.insert(key.clone());
+                }
+                infos.push(BlobInfo { key, size: 1, touched_at: now - TimeDelta::seconds(*age) });
+            }
+            let (picked, cutoff) = collectable(&infos, &referenced, now, DEFAULT_GRACE);
+            prop_assert_eq!(cutoff, now - DEFAULT_GRACE);
+            for b in &infos {
+                let old_orphan = !referenced.contains(&b.key) && b.touched_at < cutoff;
+                prop_assert_eq!(picked.contains(&b.key), old_orphan);
+            }
+        }
+    }
+}
