@@ -37,6 +37,10 @@ fn a_whole_case_walked_in_chromium_with_no_wcag_violation() {
     std::fs::create_dir_all(&shots).expect("screenshot folder");
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(&python)
+        // Chromium's interface language (date fields, file buttons) comes
+        // from the environment on Linux.
+        .env("LANGUAGE", "es")
+        .env("LANG", "es_ES.UTF-8")
         .arg(here.join("tests/browser/walk.py"))
         .arg(format!("http://{}", server.addr))
         .arg(&shots)

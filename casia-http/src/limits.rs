@@ -235,11 +235,11 @@ pub async fn receipt_rate_limit(
     req: Request,
     next: Next,
 ) -> Response {
-    // The API's verification and the web page's (`/verificar?codigo=`,
-    // issue 18) share one budget per address.
+    // The API's verification and the web page's (`/verificar` with any
+    // query: its parameter may come percent-encoded, issue 18) share one
+    // budget per address.
     let verifies = req.uri().path().starts_with("/v1/receipts/")
-        || (req.uri().path() == "/verificar"
-            && req.uri().query().is_some_and(|q| q.contains("codigo=")));
+        || (req.uri().path() == "/verificar" && req.uri().query().is_some_and(|q| !q.is_empty()));
     if !verifies {
         return next.run(req).await;
     }

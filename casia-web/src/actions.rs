@@ -125,15 +125,13 @@ impl Action {
 
     /// The form input a core field code is shown next to.
     fn input(self, field: &str, slots: &[usize]) -> Option<String> {
-        if let Some(n) = field.strip_prefix("adjunto_") {
-            let index = n.parse::<usize>().ok()?.checked_sub(1)?;
-            let slot = slots.get(index).copied().unwrap_or(1);
-            return Some(format!("adjunto_{slot}_fichero"));
+        if let Some(input) = crate::filing::attachment_input(field, slots) {
+            return Some(input);
         }
         let name = match (self, field) {
             (Action::AddDocumentation, "comment") => "comentario",
             (Action::Cancel, "reason") => "motivo",
-            (Action::Survey, "rating") => "valoracion",
+            (Action::Survey, "rating") => "valoracion-1",
             (Action::Survey, "comment") => "comentario_encuesta",
             (Action::Assign, "processor") => "tramitador",
             (Action::RequestInformation, "observation") => "observacion",
@@ -280,20 +278,32 @@ fn fields(
                 }
             }
         }
-        Action::Cancel => html! {
-            (text_area(form, "motivo", "Motivo de la anulación", Some("Opcional, hasta 1000 caracteres. La anulación no se puede deshacer."), false))
-        },
+        Action::Cancel => {
+            let error = form.error("confirmo");
+            html! {
+                (text_area(form, "motivo", "Motivo de la anulación", Some("Opcional, hasta 1000 caracteres."), false))
+                div.checkbox.field.invalid[error.is_some()] {
+                    @if let Some(e) = error { p.error id="confirmo-error" { span.visually-hidden { "Error: " } (e) } }
+                    input type="checkbox" id="confirmo" name="confirmo" value="si"
+                        aria-describedby=[error.map(|_| "confirmo-error")]
+                        aria-invalid=[error.map(|_| "true")];
+                    label for="confirmo" { "Confirmo que deseo anular el caso: la anulación no se puede deshacer." }
+                }
+            }
+        }
         Action::Survey => {
             let chosen = form.value("valoracion");
+            let error = form.error("valoracion-1");
             html! {
-                fieldset {
+                fieldset.invalid[error.is_some()] aria-describedby=[error.map(|_| "valoracion-error")] {
                     legend { "Valoración de 1 (muy mala) a 5 (muy buena)" }
-                    @if let Some(e) = form.error("valoracion") { p.error id="valoracion-error" { (e) } }
-                    div.rating id="valoracion" {
+                    @if let Some(e) = error { p.error id="valoracion-error" { span.visually-hidden { "Error: " } (e) } }
+                    div.rating {
                         @for n in 1..=5 {
                             @let id = format!("valoracion-{n}");
                             span.radio {
-                                input type="radio" id=(id) name="valoracion" value=(n) checked[chosen == n.to_string()];
+                                input type="radio" id=(id) name="valoracion" value=(n) checked[chosen == n.to_string()]
+                                    aria-invalid=[error.map(|_| "true")];
                                 label for=(id) { (n) }
                             }
                         }
@@ -329,7 +339,7 @@ fn fields(
             let offices: Vec<(String, String)> = (1..=52u8)
                 .filter_map(|n| casia_core::ProvinceCode::parse(&format!("{n:02}")).ok())
                 .filter(|p| *p != case.office)
-                .map(|p| (p.code(), format!("{} ({})", p.code(), p.community().name())))
+                .map(|p| (p.code(), labels::province(p)))
                 .collect();
             html! {
                 (select(form, "oficina", "Dirección provincial de destino", None, "Elija una dirección", &offices))
@@ -413,6 +423,14 @@ pub async fn run(ctx: Ctx, Path((number, slug)): Path<(String, String)>, req: Re
         return ctx.csrf_refused();
     }
     form.values.remove("csrf");
+    // Cancelling cannot be undone: it is confirmed first (WCAG 3.3.4).
+    if action == Action::Cancel && form.value("confirmo") != "si" {
+        let e = FieldError {
+            field: Some("confirmo".into()),
+            message: "Marque la casilla para confirmar la anulación.".into(),
+        };
+        return refused(&ctx, &actor, number, action, form, e).await;
+    }
     let cmd = command(action, &form, new_attachments);
     match ctx.state.service().execute(&actor, number, &cmd).await {
         Ok(_) => redirect(&format!("/casos/{number}?hecho={}", action.slug())),
@@ -436,12 +454,11 @@ async fn refused(
     form.errors.push(error);
     match ctx.state.service().get(actor, number).await {
         Ok(case) => {
-            // The form is shown even if the action no longer applies, so
-            // the error is read where it was made; if it is gone from the
-            // page, the error goes on top.
+            // The form comes back with the error where it was made; when
+            // the action no longer applies, the error goes on top.
             let extras = DetailExtras {
-                notice: None,
                 refused: Some((action, &form)),
+                ..DetailExtras::default()
             };
             if may(actor, &case, action.kind()) {
                 detail_page(ctx, actor, &case, &extras, StatusCode::UNPROCESSABLE_ENTITY)
@@ -452,8 +469,8 @@ async fn refused(
                     .map(|e| e.message.clone())
                     .unwrap_or_default();
                 let extras = DetailExtras {
-                    notice: Some(&message),
-                    refused: None,
+                    alert: Some(&message),
+                    ..DetailExtras::default()
                 };
                 detail_page(ctx, actor, &case, &extras, StatusCode::UNPROCESSABLE_ENTITY)
             }

@@ -167,8 +167,11 @@ pub async fn list(ctx: Ctx, Query(query): Query<BTreeMap<String, String>>) -> Re
         }
         return render_list(&ctx, &form, None, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    // Option 2; by default the current month.
-    if !form.values.contains_key("estado") {
+    // Option 2; with none of its fields, the current month.
+    if !SEARCH_FIELDS
+        .iter()
+        .any(|(name, _)| form.values.contains_key(*name))
+    {
         let today = madrid_date(Utc::now());
         form.values.insert("estado".into(), "all".into());
         form.values.insert(
@@ -292,6 +295,8 @@ fn render_list(
 pub struct DetailExtras<'a> {
     /// A line saying what was just done.
     pub notice: Option<&'a str>,
+    /// Why the last action was refused, when its form is no longer shown.
+    pub alert: Option<&'a str>,
     /// The refused action and its form.
     pub refused: Option<(Action, &'a FormState)>,
 }
@@ -337,6 +342,12 @@ pub fn case_detail(
     let is_processor = matches!(actor, Actor::Processor { .. });
     html! {
         @if let Some(text) = extras.notice { (notice(text)) }
+        @if let Some(text) = extras.alert {
+            div.error-summary role="alert" tabindex="-1" {
+                h2 { "No se ha podido completar" }
+                p { (text) }
+            }
+        }
         p.status-line {
             span.badge.closed[case.state.is_closed()] { (status_label(case.state)) " · " (case.state.label_es()) }
             @if let Some(d) = case.deadline {
@@ -356,7 +367,7 @@ pub fn case_detail(
             dt { "Subcategoría" } dd { (subcategory) }
             dt { "Presentado" } dd { (madrid_time(case.submitted_at)) " por " (case.submitted_by) }
             dt { "Autorización RED" } dd { (case.authorization) }
-            dt { "Dirección provincial" } dd { (case.office) }
+            dt { "Dirección provincial" } dd { (labels::province(case.office)) }
             dt { "Tramitador asignado" } dd { @match &case.assignee { Some(p) => (p), None => "Sin asignar" } }
             dt { "Afecta al periodo en curso" } dd { @if case.affects_current_period { "Sí" } @else { "No" } }
             @if let Some(at) = case.closed_at { dt { "Cerrado" } dd { (madrid_time(at)) } }
@@ -462,7 +473,7 @@ pub async fn detail(
     };
     let extras = DetailExtras {
         notice: query.get("hecho").and_then(|c| done_notice(c)),
-        refused: None,
+        ..DetailExtras::default()
     };
     detail_page(&ctx, &actor, &case, &extras, StatusCode::OK)
 }

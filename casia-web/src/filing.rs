@@ -23,8 +23,8 @@ use casia_core::{Actor, Bytes, CaseNumber, CaseType, ServiceError, SubmitInput};
 
 use crate::labels::{self, FieldError};
 use crate::layout::{
-    FormState, InputKind, Section, csrf_input, error_summary, file_input, select, text_area,
-    text_input,
+    FormState, InputKind, Section, csrf_input, error_summary, file_input, select, select_with,
+    text_area, text_input,
 };
 use crate::{Ctx, redirect};
 
@@ -44,12 +44,8 @@ fn input_for(catalog: &Catalog, field: &str, slots: &[usize]) -> Option<String> 
                 .map_or_else(|| code.to_owned(), |d| d.label.clone()),
         );
     }
-    if let Some(n) = field.strip_prefix("adjunto_") {
-        let index = n.parse::<usize>().ok()?.checked_sub(1)?;
-        return Some(match slots.get(index) {
-            Some(slot) => format!("adjunto_{slot}_fichero"),
-            None => "adjunto_1_fichero".to_owned(),
-        });
+    if let Some(input) = attachment_input(field, slots) {
+        return Some(input);
     }
     if let Some(code) = FieldCode::parse(field) {
         return Some(labels::complementary_input(code));
@@ -66,6 +62,23 @@ fn input_for(catalog: &Catalog, field: &str, slots: &[usize]) -> Option<String> 
         }
         .to_owned(),
     )
+}
+
+/// The input an attachment error names, in form slots: `documento_<n>` →
+/// the slot number the `n`-th sent attachment came from, and
+/// `adjunto_<n>_<part>` → that slot's input (`slots[n - 1]` is the slot
+/// of the `n`-th attachment sent).
+pub fn attachment_input(field: &str, slots: &[usize]) -> Option<String> {
+    let slot_of = |n: &str| -> Option<usize> {
+        let index = n.parse::<usize>().ok()?.checked_sub(1)?;
+        Some(slots.get(index).copied().unwrap_or(index + 1))
+    };
+    if let Some(n) = field.strip_prefix("documento_") {
+        return slot_of(n).map(|s| s.to_string());
+    }
+    let rest = field.strip_prefix("adjunto_")?;
+    let (n, part) = rest.split_once('_')?;
+    Some(format!("adjunto_{}_{part}", slot_of(n)?))
 }
 
 /// The levels of the catalog the form has resolved so far, each given
@@ -128,21 +141,34 @@ fn render(ctx: &Ctx, form: &FormState, status: StatusCode) -> Response {
         .map(|t| (t.code.as_str().to_owned(), t.code.label_es().to_owned()))
         .collect();
     let not_handled = choice.subcategory.and_then(|s| s.not_handled.clone());
+    // After a choice the page reloads: focus goes to the level it opened
+    // (or to the one just chosen when it was the last), not to the top.
+    let focus = if form.value("tipo").is_empty() {
+        ""
+    } else if choice.case_type.is_some() && choice.materia.is_none() {
+        "materia"
+    } else if choice.materia.is_some() && choice.category.is_none() {
+        "categoria"
+    } else if choice.category.is_some() && choice.subcategory.is_none() {
+        "subcategoria"
+    } else {
+        ""
+    };
     let main = html! {
         p { "Elija la clasificación del caso; cada nivel muestra las opciones del anterior. Al elegir una opción, la página se actualiza con las siguientes." }
         (error_summary(form))
         form method="get" action="/casos/nuevo" {
             fieldset {
                 legend { "Clasificación" }
-                (select(form, "tipo", "Tipo de caso", None, "Elija un tipo", &types))
+                (select_with(form, "tipo", "Tipo de caso", None, "Elija un tipo", &types, false))
                 @if let Some(t) = choice.case_type {
-                    (select(form, "materia", "Materia", None, "Elija una materia", &options(&t.materias, |m| (m.code.clone(), m.label.clone()))))
+                    (select_with(form, "materia", "Materia", None, "Elija una materia", &options(&t.materias, |m| (m.code.clone(), m.label.clone())), focus == "materia"))
                 }
                 @if let Some(m) = choice.materia {
-                    (select(form, "categoria", "Categoría", None, "Elija una categoría", &options(&m.categories, |c| (c.code.clone(), c.label.clone()))))
+                    (select_with(form, "categoria", "Categoría", None, "Elija una categoría", &options(&m.categories, |c| (c.code.clone(), c.label.clone())), focus == "categoria"))
                 }
                 @if let Some(c) = choice.category {
-                    (select(form, "subcategoria", "Subcategoría", None, "Elija una subcategoría", &options(&c.subcategories, |s| (s.code.clone(), s.label.clone()))))
+                    (select_with(form, "subcategoria", "Subcategoría", None, "Elija una subcategoría", &options(&c.subcategories, |s| (s.code.clone(), s.label.clone())), focus == "subcategoria"))
                 }
                 button.secondary type="submit" data-classify { "Continuar" }
             }
@@ -154,7 +180,7 @@ fn render(ctx: &Ctx, form: &FormState, status: StatusCode) -> Response {
             }
         }
         @if let (Some(sub), None) = (choice.subcategory, &not_handled) {
-            (case_form(form, catalog, sub, &ctx.csrf, rules.limits.max_attachment_bytes))
+            (case_form(form, catalog, sub, &ctx.csrf, &rules.limits))
         }
     };
     ctx.page_response(status, "Nuevo caso", Section::NewCase, main)
@@ -165,8 +191,14 @@ fn case_form(
     catalog: &Catalog,
     sub: &Subcategory,
     csrf: &str,
-    max_bytes: u64,
+    limits: &casia_core::attachment::AttachmentLimits,
 ) -> Markup {
+    // The submission's idempotency key: a double click or a resent form
+    // files one case (issue 16's Idempotency-Key, kept across re-renders).
+    let key = match form.value("clave") {
+        "" => crate::session::new_nonce(),
+        k => k.to_owned(),
+    };
     let required: Vec<FieldCode> = sub.required_data.iter().flatten().copied().collect();
     let document_types: Vec<(String, String)> = catalog
         .document_types
@@ -182,6 +214,7 @@ fn case_form(
     html! {
         form method="post" action="/casos/nuevo" enctype="multipart/form-data" novalidate {
             (csrf_input(csrf))
+            input type="hidden" name="clave" value=(key);
             @for level in LEVELS {
                 input type="hidden" name=(level) value=(form.value(level));
             }
@@ -221,7 +254,7 @@ fn case_form(
                 } @else {
                     p.hint { "Documentación obligatoria: " (sub.required_documents.iter().map(|c| doc_label(c)).collect::<Vec<_>>().join(", ")) "." }
                 }
-                p.hint { "Formatos admitidos: PDF, JPEG, PNG, TIFF, DOC, DOCX, XLS, XLSX, ODT, ODS, RTF, texto y XML; hasta " (casia_receipt_pdf::human_size(max_bytes)) " por documento. Se comprueba el contenido, no la extensión." }
+                p.hint { "Formatos admitidos: PDF, JPEG, PNG, TIFF, DOC, DOCX, XLS, XLSX, ODT, ODS, RTF, texto y XML; hasta " (casia_receipt_pdf::human_size(limits.max_attachment_bytes)) " por documento, " (limits.max_attachments) " documentos y " (casia_receipt_pdf::human_size(limits.max_total_bytes)) " en total por caso. Se comprueba el contenido, no la extensión." }
                 @if had_errors {
                     p.hint { "Por seguridad el navegador no conserva los ficheros elegidos: vuelva a seleccionarlos." }
                 }
@@ -377,8 +410,25 @@ pub async fn submit(ctx: Ctx, multipart: Option<Multipart>) -> Response {
         complementary_data,
         attachments,
     };
-    match ctx.state.service().submit(&actor, &input).await {
+    let submitted = match casia_core::idempotency::IdempotencyKey::parse(form.value("clave")) {
+        Some(key) => ctx
+            .state
+            .service()
+            .submit_idempotent(&actor, &input, &key)
+            .await
+            .map(|s| s.outcome),
+        None => ctx.state.service().submit(&actor, &input).await,
+    };
+    match submitted {
         Ok(outcome) => redirect(&format!("/casos/{}/justificante", outcome.case.number)),
+        Err(ServiceError::Idempotency(_)) => ctx.page_response(
+            StatusCode::CONFLICT,
+            "Formulario ya presentado",
+            Section::NewCase,
+            html! {
+                p { "Este formulario ya se ha presentado (o se está presentando): no se ha creado otro caso. Consulte sus casos en " a href="/" { "Inicio" } " o " a href="/casos/nuevo" { "empiece un caso nuevo" } "." }
+            },
+        ),
         Err(ServiceError::Rule(rule)) => {
             let rules = ctx.state.service().rules();
             let e = labels::error_message(&rule, &|f| input_for(&rules.catalog, f, &slots));

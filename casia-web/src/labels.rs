@@ -61,12 +61,12 @@ pub fn event(e: HistoryEvent) -> &'static str {
 /// Why an attachment was refused, in words (DOMAIN.md §6).
 pub fn rejection(reason: RejectionReason) -> &'static str {
     match reason {
-        RejectionReason::UnknownDocumentType => "el tipo de documento no existe en el catálogo",
-        RejectionReason::InvalidTitle => "el título del documento debe tener de 1 a 100 caracteres",
+        RejectionReason::UnknownDocumentType => "elija un tipo de documento del catálogo",
+        RejectionReason::InvalidTitle => "el título debe tener de 1 a 100 caracteres",
         RejectionReason::Empty => "el fichero está vacío",
         RejectionReason::TooLarge => "el fichero supera el tamaño máximo por documento",
         RejectionReason::UnsupportedFormat => {
-            "el formato no se admite (PDF, JPEG, PNG, TIFF, DOC, DOCX, XLS, XLSX, ODT, ODS, RTF, texto o XML)"
+            "formato no admitido (se admiten PDF, JPEG, PNG, TIFF, DOC, DOCX, XLS, XLSX, ODT, ODS, RTF, texto y XML)"
         }
         RejectionReason::TooMany => "el caso superaría el número máximo de documentos",
         RejectionReason::TotalTooLarge => {
@@ -75,11 +75,80 @@ pub fn rejection(reason: RejectionReason) -> &'static str {
     }
 }
 
+/// The INE province names, by code `01`–`52` (index code − 1): offices
+/// are named by their province (DOMAIN.md §1).
+pub const PROVINCES: [&str; 52] = [
+    "Araba/Álava",
+    "Albacete",
+    "Alicante/Alacant",
+    "Almería",
+    "Ávila",
+    "Badajoz",
+    "Illes Balears",
+    "Barcelona",
+    "Burgos",
+    "Cáceres",
+    "Cádiz",
+    "Castellón/Castelló",
+    "Ciudad Real",
+    "Córdoba",
+    "A Coruña",
+    "Cuenca",
+    "Girona",
+    "Granada",
+    "Guadalajara",
+    "Gipuzkoa",
+    "Huelva",
+    "Huesca",
+    "Jaén",
+    "León",
+    "Lleida",
+    "La Rioja",
+    "Lugo",
+    "Madrid",
+    "Málaga",
+    "Murcia",
+    "Navarra",
+    "Ourense",
+    "Asturias",
+    "Palencia",
+    "Las Palmas",
+    "Pontevedra",
+    "Salamanca",
+    "Santa Cruz de Tenerife",
+    "Cantabria",
+    "Segovia",
+    "Sevilla",
+    "Soria",
+    "Tarragona",
+    "Teruel",
+    "Toledo",
+    "Valencia/València",
+    "Valladolid",
+    "Bizkaia",
+    "Zamora",
+    "Zaragoza",
+    "Ceuta",
+    "Melilla",
+];
+
+/// A province or office as people read it: `28 (Madrid)`.
+pub fn province(code: casia_core::ProvinceCode) -> String {
+    let name = PROVINCES
+        .get(usize::from(code.number()).saturating_sub(1))
+        .copied()
+        .unwrap_or("");
+    format!("{code} ({name})")
+}
+
 /// A domain error as a page shows it: the form input it belongs to (when
 /// it names one the form has; `None` puts it at the top of the form) and
 /// the message in Spanish. `inputs` maps the error's field codes to the
-/// form's input names; an attachment error names the `index`-th file
-/// input, `adjunto_<index+1>`.
+/// form's input names. For an attachment error (whose `index` counts the
+/// attachments sent, 0-based) it is asked for `adjunto_<n>_tipo`,
+/// `adjunto_<n>_titulo` or `adjunto_<n>_fichero` (by the reason) and for
+/// `documento_<n>`, the number the form shows that attachment under (`n`
+/// is `index + 1`).
 pub fn error_message(e: &CasiaError, inputs: &dyn Fn(&str) -> Option<String>) -> FieldError {
     let (field, message) = match e {
         CasiaError::NotFound => (None, "El caso no existe o no puede verlo.".to_owned()),
@@ -123,7 +192,7 @@ pub fn error_message(e: &CasiaError, inputs: &dyn Fn(&str) -> Option<String>) ->
             ),
         ),
         CasiaError::MissingRequiredDocuments { fields } => (
-            inputs("adjunto_1"),
+            inputs("adjunto_1_tipo"),
             format!(
                 "Falta documentación obligatoria: {}.",
                 fields
@@ -133,21 +202,27 @@ pub fn error_message(e: &CasiaError, inputs: &dyn Fn(&str) -> Option<String>) ->
                     .join(", ")
             ),
         ),
-        CasiaError::AttachmentRejected { reason, index } => (
-            inputs(&format!("adjunto_{}", index + 1)),
-            format!(
-                "Documento {}: no se admite porque {}.",
-                index + 1,
-                rejection(*reason)
-            ),
-        ),
-        CasiaError::DuplicateAttachment { index } => (
-            inputs(&format!("adjunto_{}", index + 1)),
-            format!(
-                "Documento {}: tiene el mismo contenido que otro documento del caso.",
-                index + 1
-            ),
-        ),
+        CasiaError::AttachmentRejected { reason, index } => {
+            let n = index + 1;
+            let part = match reason {
+                RejectionReason::UnknownDocumentType => "tipo",
+                RejectionReason::InvalidTitle => "titulo",
+                _ => "fichero",
+            };
+            let shown = inputs(&format!("documento_{n}")).unwrap_or_else(|| n.to_string());
+            (
+                inputs(&format!("adjunto_{n}_{part}")),
+                format!("Documento {shown}: {}.", rejection(*reason)),
+            )
+        }
+        CasiaError::DuplicateAttachment { index } => {
+            let n = index + 1;
+            let shown = inputs(&format!("documento_{n}")).unwrap_or_else(|| n.to_string());
+            (
+                inputs(&format!("adjunto_{n}_fichero")),
+                format!("Documento {shown}: tiene el mismo contenido que otro documento del caso."),
+            )
+        }
         CasiaError::InvalidQuery { field } => (
             inputs(field),
             match field.as_str() {
@@ -228,18 +303,17 @@ pub fn field_name(field: &str) -> String {
 fn rule_es(field: &str, rule: &str) -> String {
     match field {
         "processor" => "1 a 64 letras, dígitos, puntos, guiones o guiones bajos".to_owned(),
-        "office" => "un código de provincia 01–52 distinto de la dirección actual".to_owned(),
+        "office" => "elija una dirección provincial distinta de la actual".to_owned(),
         "rating" => "un número entero del 1 al 5".to_owned(),
         "comment" if rule.contains("at least one attachment") => {
             "escriba un comentario (1 a 4000 caracteres) o añada al menos un documento".to_owned()
         }
-        _ => rule
-            .replace(
-                "characters after trimming",
-                "caracteres sin contar los espacios de los extremos",
-            )
-            .replace("at most", "como máximo")
-            .replace(", got", "; tiene"),
+        _ => format!(
+            "debe tener {}",
+            rule.replace("characters after trimming", "caracteres")
+                .replace("at most", "como máximo")
+                .replace(", got", "; tiene")
+        ),
     }
 }
 
@@ -301,7 +375,19 @@ mod tests {
         assert_eq!(title.field.as_deref(), Some("in_title"));
         assert!(title.message.contains("1–150") && title.message.contains("151"));
         let file = error_message(&all[10], &inputs);
-        assert_eq!(file.field.as_deref(), Some("in_adjunto_2"));
+        assert_eq!(file.field.as_deref(), Some("in_adjunto_2_fichero"));
+        assert!(
+            file.message
+                .starts_with("Documento in_documento_2: formato no admitido")
+        );
+        let unknown = CasiaError::AttachmentRejected {
+            reason: RejectionReason::UnknownDocumentType,
+            index: 0,
+        };
+        assert_eq!(
+            error_message(&unknown, &inputs).field.as_deref(),
+            Some("in_adjunto_1_tipo")
+        );
         let nif = error_message(&all[7], &inputs);
         assert!(nif.message.contains("NIF") && nif.field.as_deref() == Some("in_nif"));
     }

@@ -249,6 +249,19 @@ pub fn select(
     placeholder: &str,
     options: &[(String, String)],
 ) -> Markup {
+    select_with(form, name, label, hint, placeholder, options, false)
+}
+
+/// [`select`], focused when the page loads if `autofocus`.
+pub fn select_with(
+    form: &FormState,
+    name: &str,
+    label: &str,
+    hint: Option<&str>,
+    placeholder: &str,
+    options: &[(String, String)],
+    autofocus: bool,
+) -> Markup {
     let error = form.error(name);
     let described = described_by(name, hint.is_some(), error.is_some());
     let chosen = form.value(name);
@@ -257,7 +270,7 @@ pub fn select(
             label for=(name) { (label) }
             @if let Some(h) = hint { p.hint id={ (name) "-hint" } { (h) } }
             @if let Some(e) = error { p.error id={ (name) "-error" } { span.visually-hidden { "Error: " } (e) } }
-            select id=(name) name=(name)
+            select id=(name) name=(name) autofocus[autofocus]
                 aria-describedby=[described]
                 aria-invalid=[error.map(|_| "true")] {
                 option value="" { (placeholder) }

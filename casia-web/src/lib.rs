@@ -92,10 +92,9 @@ pub fn pages(config: WebConfig) -> Router<AppState> {
             "/static/casia.js",
             get(|| async { asset(JS, "text/javascript; charset=utf-8") }),
         );
+    // HTTP.md: `/entrar` exists only with `--dev-login`.
     if config.dev_login {
         router = router.route("/entrar", get(signin::form).post(signin::sign_in));
-    } else {
-        router = router.route("/entrar", get(signin::form));
     }
     router
         .layer(axum::Extension(config))

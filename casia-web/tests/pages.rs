@@ -31,6 +31,16 @@ struct Site {
 }
 
 fn site(dev_login: bool) -> Site {
+    site_with(
+        dev_login,
+        HttpOptions {
+            public_url: "https://casia.example.es".into(),
+            ..HttpOptions::default()
+        },
+    )
+}
+
+fn site_with(dev_login: bool, options: HttpOptions) -> Site {
     let store = Arc::new(MemoryStore::new());
     let rules = CaseRules::with_defaults(ReceiptKey::new("web-receipt-key"));
     let service = CaseService::new(
@@ -43,10 +53,7 @@ fn site(dev_login: bool) -> Site {
         store as Arc<dyn Outbox>,
         None,
         Authenticator::hs256(SECRET),
-        HttpOptions {
-            public_url: "https://casia.example.es".into(),
-            ..HttpOptions::default()
-        },
+        options,
     );
     let config = WebConfig {
         dev_login,
@@ -208,18 +215,20 @@ async fn signed_out_visitors_are_sent_to_sign_in_and_every_page_has_the_policy()
     // The public page needs no session.
     assert_eq!(s.get("/verificar", None).await.status, StatusCode::OK);
 
-    // Without --dev-login there is no form: a page saying how to sign in.
+    // Without --dev-login there is no form (HTTP.md): a page saying how to
+    // sign in.
     let closed = site(false);
     let r = closed.get("/", None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert!(r.body.contains("--dev-login"), "{}", r.body);
+    assert_eq!(
+        closed.get("/entrar", None).await.status,
+        StatusCode::NOT_FOUND
+    );
     let post = Request::post("/entrar")
         .body(Body::empty())
         .expect("request");
-    assert_eq!(
-        closed.call(post).await.status,
-        StatusCode::METHOD_NOT_ALLOWED
-    );
+    assert_eq!(closed.call(post).await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -387,12 +396,32 @@ async fn a_post_without_the_session_csrf_token_changes_nothing() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let case = s.service.get(&ana(), number).await.expect("case");
     assert!(!case.state.is_closed(), "not cancelled");
+    // Cancelling cannot be undone: without the confirmation it is refused
+    // at the checkbox, the reason kept.
     let r = s
         .post_form(
             &format!("/casos/{number}/anular"),
             &ana(),
             true,
             &[("motivo", "Duplicado")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"confirmo-error\"") && r.body.contains("Duplicado"));
+    assert!(
+        !s.service
+            .get(&ana(), number)
+            .await
+            .expect("case")
+            .state
+            .is_closed()
+    );
+    let r = s
+        .post_form(
+            &format!("/casos/{number}/anular"),
+            &ana(),
+            true,
+            &[("motivo", "Duplicado"), ("confirmo", "si")],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -525,4 +554,105 @@ async fn the_api_is_unchanged_beside_the_pages() {
             .expect("type")
             .starts_with("text/css")
     );
+}
+
+#[tokio::test]
+async fn a_form_sent_twice_files_one_case() {
+    let s = site(true);
+    let doc = pdf(3, 300);
+    let mut parts = procedure_parts("12345678Z", &doc);
+    parts.push(("clave", None, b"form-key-0001".as_slice()));
+    let first = s.post_multipart("/casos/nuevo", &ana(), &parts).await;
+    let again = s.post_multipart("/casos/nuevo", &ana(), &parts).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        first.headers[header::LOCATION],
+        again.headers[header::LOCATION]
+    );
+    let page = s
+        .service
+        .search(
+            &ana(),
+            &casia_core::search::SearchInput {
+                status: Some("all".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("search");
+    assert_eq!(page.items.len(), 1, "one case for one form");
+    // The form carries a fresh key.
+    let form = s
+        .get(
+            "/casos/nuevo?tipo=procedure&materia=inscripcion_empresas&categoria=inscripcion&subcategoria=inscripcion",
+            Some(&ana()),
+        )
+        .await;
+    assert!(form.body.contains("name=\"clave\""));
+}
+
+#[tokio::test]
+async fn internal_notes_never_reach_the_autorizado_page() {
+    let s = site(true);
+    let number = file_case(&s).await;
+    let pepa = processor("pepa", "28");
+    assert_eq!(
+        s.post_form(&format!("/casos/{number}/asignar"), &pepa, true, &[])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let r = s
+        .post_form(
+            &format!("/casos/{number}/escalar"),
+            &pepa,
+            true,
+            &[("nota_escalado", "NOTA-INTERNA-SECRETA")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let theirs = s.get(&format!("/casos/{number}"), Some(&pepa)).await;
+    assert!(theirs.body.contains("NOTA-INTERNA-SECRETA") && theirs.body.contains("Nota interna"));
+    let mine = s.get(&format!("/casos/{number}"), Some(&ana())).await;
+    assert!(mine.body.contains("Caso escalado"), "the entry is listed");
+    assert!(
+        !mine.body.contains("NOTA-INTERNA-SECRETA"),
+        "without its note"
+    );
+}
+
+#[tokio::test]
+async fn option_two_without_a_status_is_refused_and_keeps_the_dates() {
+    let s = site(true);
+    let r = s
+        .get(
+            "/casos?estado=&desde=2026-11-01&hasta=2026-11-30",
+            Some(&ana()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"estado-error\""), "{}", r.body);
+    assert!(r.body.contains("value=\"2026-11-01\""));
+}
+
+#[tokio::test]
+async fn the_verification_page_shares_the_receipt_rate_limit_however_encoded() {
+    let s = site_with(
+        false,
+        HttpOptions {
+            receipt_rate_per_second: 1,
+            receipt_rate_burst: 1,
+            ..HttpOptions::default()
+        },
+    );
+    assert_eq!(
+        s.get("/verificar?codigo=AAAA", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let encoded = s.get("/verificar?%63odigo=AAAA", None).await;
+    assert_eq!(encoded.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(encoded.headers.contains_key(header::RETRY_AFTER));
+    // The bare form is not a verification.
+    assert_eq!(s.get("/verificar", None).await.status, StatusCode::OK);
 }

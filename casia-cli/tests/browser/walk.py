@@ -22,7 +22,7 @@ import sys
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BASE, SHOTS, AXE, CORPUS, DRIVER = sys.argv[1:6]
@@ -37,6 +37,7 @@ options = webdriver.ChromeOptions()
 for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
             "--window-size=1280,900", "--lang=es-ES"]:
     options.add_argument(arg)
+options.add_experimental_option("prefs", {"intl.accept_languages": "es-ES,es"})
 driver = webdriver.Chrome(service=Service(DRIVER), options=options)
 driver.set_page_load_timeout(30)
 wait = WebDriverWait(driver, 15)
@@ -98,23 +99,36 @@ def h1():
     return driver.find_element(By.TAG_NAME, "h1").text
 
 
-def loaded(old):
-    """Waits for the page after `old` to replace it and finish loading."""
-    wait.until(EC.staleness_of(old))
-    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+def mark():
+    """Marks the current document, so `loaded` can tell when it is gone."""
+    driver.execute_script("window.casiaOldPage = true")
+
+
+def new_page_loaded(d):
+    try:
+        return d.execute_script(
+            "return window.casiaOldPage !== true && document.readyState === 'complete'")
+    except WebDriverException:
+        # Between two documents the driver may answer with an error.
+        return False
+
+
+def loaded():
+    """Waits for the marked page to be replaced and the new one loaded."""
+    wait.until(new_page_loaded)
 
 
 def submit(form_selector):
-    old = driver.find_element(By.TAG_NAME, "html")
+    mark()
     driver.find_element(By.CSS_SELECTOR, form_selector + ' button[type="submit"]').click()
-    loaded(old)
+    loaded()
 
 
 def choose(select_id, value):
     """Picks an option; casia.js reloads the form with the next level."""
-    old = driver.find_element(By.TAG_NAME, "html")
+    mark()
     Select(driver.find_element(By.ID, select_id)).select_by_value(value)
-    loaded(old)
+    loaded()
 
 
 def sign_in(profile, **fields):
@@ -195,7 +209,7 @@ fill("adjunto_2_titulo", "Programa")
 driver.find_element(By.ID, "adjunto_2_fichero").send_keys(NOT_ACCEPTED)
 submit('form[action="/casos/nuevo"][method="post"]')
 refused = error_of("adjunto_2_fichero")
-check("no se admite" in refused, f"unaccepted file shown at its input: {refused!r}")
+check("formato no admitido" in refused, f"unaccepted file shown at its input: {refused!r}")
 page("nuevo-caso-error-fichero", screenshot=False)
 
 Select(driver.find_element(By.ID, "adjunto_1_tipo")).select_by_value("ta6")
