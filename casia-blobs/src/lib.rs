@@ -6,7 +6,7 @@
 //! more than a few thousand files at a million blobs). A blob is written to
 //! `tmp/` first, synced, renamed into place and its directory synced: a
 //! crash leaves either the whole blob or a temporary that
-//! [`LocalDirBlobStore::remove_stale_temporaries`] collects — never a
+//! [`BlobStore::remove_stale_temporaries`] collects — never a
 //! partial blob under a key. A file's modification time is the blob's
 //! "touched" time; a put of bytes already stored refreshes it.
 #![forbid(unsafe_code)]
@@ -75,34 +75,6 @@ impl LocalDirBlobStore {
             .join(&k[..2])
             .join(&k[2..4])
             .join(k)
-    }
-
-    /// Removes temporaries older than `cutoff` (left by a crash between
-    /// writing a blob and renaming it); returns how many.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::Backend`] when the folder cannot be read.
-    pub async fn remove_stale_temporaries(
-        &self,
-        cutoff: DateTime<Utc>,
-    ) -> Result<usize, StoreError> {
-        let tmp = self.root.join("tmp");
-        blocking(move || {
-            let mut removed = 0;
-            for entry in fs::read_dir(&tmp).map_err(|e| io("read", &tmp, e))? {
-                let entry = entry.map_err(|e| io("read", &tmp, e))?;
-                let touched = entry
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .map(DateTime::<Utc>::from);
-                if touched.is_ok_and(|t| t < cutoff) && fs::remove_file(entry.path()).is_ok() {
-                    removed += 1;
-                }
-            }
-            Ok(removed)
-        })
-        .await
     }
 }
 
@@ -219,6 +191,27 @@ impl BlobStore for LocalDirBlobStore {
             }
             out.sort_by(|x, y| x.key.cmp(&y.key));
             Ok(out)
+        })
+        .await
+    }
+
+    /// Removes temporaries older than `cutoff` (left by a crash between
+    /// writing a blob and renaming it); returns how many.
+    async fn remove_stale_temporaries(&self, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
+        let tmp = self.root.join("tmp");
+        blocking(move || {
+            let mut removed = 0;
+            for entry in fs::read_dir(&tmp).map_err(|e| io("read", &tmp, e))? {
+                let entry = entry.map_err(|e| io("read", &tmp, e))?;
+                let touched = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .map(DateTime::<Utc>::from);
+                if touched.is_ok_and(|t| t < cutoff) && fs::remove_file(entry.path()).is_ok() {
+                    removed += 1;
+                }
+            }
+            Ok(removed)
         })
         .await
     }

@@ -127,6 +127,22 @@ impl Database {
         }
     }
 
+    /// Where attachment blobs go by default (HTTP.md, issue 17): a folder
+    /// beside the SQLite file (`casia.db.blobs`), `casia-blobs` in the
+    /// working directory for PostgreSQL; `None` for the memory store (its
+    /// blobs stay in memory too).
+    pub fn default_blobs(&self) -> Option<PathBuf> {
+        match self {
+            Database::Memory => None,
+            Database::Sqlite { path, .. } => {
+                let mut name = path.as_os_str().to_owned();
+                name.push(".blobs");
+                Some(PathBuf::from(name))
+            }
+            Database::Postgres { .. } => Some(PathBuf::from("casia-blobs")),
+        }
+    }
+
     /// A name for logs that never shows a password.
     pub fn display_name(&self) -> String {
         match self {

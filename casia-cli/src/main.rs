@@ -54,6 +54,12 @@ struct DatabaseArgs {
     /// is unset (default: beside the database, e.g. `casia.db.secret`).
     #[arg(long, env = "CASIA_SECRET_FILE")]
     secret_file: Option<PathBuf>,
+    /// Where attachment bytes are kept: a folder, or `s3://bucket/prefix`
+    /// (endpoint and credentials from the usual AWS_* variables). Default:
+    /// beside the SQLite file (`casia.db.blobs`), or `casia-blobs` in the
+    /// working directory for PostgreSQL.
+    #[arg(long, env = "CASIA_BLOBS")]
+    blobs: Option<String>,
 }
 
 impl DatabaseArgs {
@@ -61,6 +67,7 @@ impl DatabaseArgs {
         DatabaseChoice {
             url: self.database.clone(),
             secret_file: self.secret_file.clone(),
+            blobs: self.blobs.clone().filter(|b| !b.trim().is_empty()),
         }
     }
 }
@@ -335,6 +342,12 @@ enum Cmd {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// The attachment blob store: collect orphans, verify, migrate bytes
+    /// out of the database.
+    Blobs {
+        #[command(subcommand)]
+        command: BlobsCmd,
+    },
     /// Shell completions for bash, zsh or fish, printed on standard output.
     Completions {
         /// The shell.
@@ -424,6 +437,34 @@ enum CatalogCmd {
     Check {
         /// The catalog file (JSON, DOMAIN.md §2).
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum BlobsCmd {
+    /// Delete blobs no attachment references and nothing put for the grace
+    /// period (the orphans of commands that failed after writing a file).
+    Gc {
+        /// Minutes an unreferenced blob is kept after it was last put.
+        #[arg(long, default_value_t = 60)]
+        grace_minutes: u32,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Re-hash every blob the database references; exit 1 on any missing
+    /// or corrupt one.
+    Verify {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Move attachment bytes kept in the database into the blob store, in
+    /// batches; safe to interrupt, resume, and run while serving.
+    Migrate {
+        /// Attachments moved per batch.
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
 }
 
@@ -552,6 +593,34 @@ fn main() -> ExitCode {
                 },
             )
         }
+        Cmd::Blobs { command } => with_runtime(|rt| {
+            let (database, action) = match command {
+                BlobsCmd::Gc {
+                    grace_minutes,
+                    database,
+                } => (
+                    database,
+                    server::BlobAction::Collect {
+                        grace: chrono::TimeDelta::minutes(i64::from(grace_minutes)),
+                    },
+                ),
+                BlobsCmd::Verify { database } => (database, server::BlobAction::Verify),
+                BlobsCmd::Migrate { batch, database } => {
+                    (database, server::BlobAction::Migrate { batch })
+                }
+            };
+            match rt.block_on(server::blobs(&database.choice(), action)) {
+                Ok((text, ok)) => {
+                    println!("{text}");
+                    if ok {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(e) => fail_start(&e),
+            }
+        }),
         Cmd::Completions { shell } => {
             clap_complete::generate(
                 shell,

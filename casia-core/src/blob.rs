@@ -92,6 +92,13 @@ pub trait BlobStore: Send + Sync {
         key: &BlobKey,
         cutoff: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+
+    /// Removes what interrupted writes left behind (a local folder's
+    /// temporaries) older than `cutoff`; how many. Stores whose writes are
+    /// atomic have nothing to remove.
+    async fn remove_stale_temporaries(&self, _cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
+        Ok(0)
+    }
 }
 
 /// How long an unreferenced blob is kept: longer than any command takes

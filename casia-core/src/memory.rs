@@ -98,7 +98,7 @@ impl CaseRepository for MemoryStore {
         {
             record.case = Some(number);
         }
-        for a in &created.attachments {
+        for a in created.attachments.iter().filter(|a| !a.content.is_empty()) {
             s.contents.insert((number, a.meta.id), a.content.clone());
         }
         s.receipt_codes
@@ -163,7 +163,11 @@ impl CaseRepository for MemoryStore {
                 });
             }
         }
-        for a in &change.new_attachments {
+        for a in change
+            .new_attachments
+            .iter()
+            .filter(|a| !a.content.is_empty())
+        {
             s.contents.insert((number, a.meta.id), a.content.clone());
         }
         s.enqueue(&change.notifications);
@@ -220,6 +224,54 @@ impl CaseRepository for MemoryStore {
         attachment: u32,
     ) -> Result<Option<Bytes>, StoreError> {
         Ok(self.lock().contents.get(&(number, attachment)).cloned())
+    }
+
+    async fn attachment_hashes(&self) -> Result<Vec<String>, StoreError> {
+        let s = self.lock();
+        let mut hashes: Vec<String> = s
+            .cases
+            .values()
+            .flat_map(|c| c.attachments.iter().map(|a| a.sha256.clone()))
+            .collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        Ok(hashes)
+    }
+
+    async fn stored_contents(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(CaseNumber, u32, Bytes)>, StoreError> {
+        let s = self.lock();
+        let mut keys: Vec<_> = s.contents.keys().copied().collect();
+        keys.sort_unstable();
+        Ok(keys
+            .into_iter()
+            .take(limit)
+            .filter_map(|k| s.contents.get(&k).map(|b| (k.0, k.1, b.clone())))
+            .collect())
+    }
+
+    async fn stored_content_hashes(&self) -> Result<Vec<String>, StoreError> {
+        let s = self.lock();
+        Ok(s.contents
+            .keys()
+            .filter_map(|(number, id)| {
+                s.cases
+                    .get(number)
+                    .and_then(|c| c.attachments.iter().find(|a| a.id == *id))
+                    .map(|a| a.sha256.clone())
+            })
+            .collect())
+    }
+
+    async fn drop_stored_content(
+        &self,
+        number: CaseNumber,
+        attachment: u32,
+    ) -> Result<(), StoreError> {
+        self.lock().contents.remove(&(number, attachment));
+        Ok(())
     }
 
     async fn count_by_state(&self) -> Result<Vec<(CaseState, u64)>, StoreError> {

@@ -73,6 +73,42 @@ pub trait CaseRepository: Send + Sync {
         attachment: u32,
     ) -> Result<Option<Bytes>, StoreError>;
 
+    /// The SHA-256 of every attachment on every case: the blobs the
+    /// database references (issue 17: the collector keeps them, the
+    /// verifier checks them). Each hash once.
+    async fn attachment_hashes(&self) -> Result<Vec<String>, StoreError> {
+        Err(StoreError::backend(
+            "this store does not list attachment hashes",
+        ))
+    }
+
+    /// Up to `limit` attachments whose bytes are still kept in the
+    /// database (written before a blob store was configured), oldest case
+    /// first: `(case, attachment id, bytes)`. `casia blobs migrate` moves
+    /// them.
+    async fn stored_contents(
+        &self,
+        _limit: usize,
+    ) -> Result<Vec<(CaseNumber, u32, Bytes)>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    /// The SHA-256 of every attachment whose bytes are still kept in the
+    /// database (not yet migrated to a blob store).
+    async fn stored_content_hashes(&self) -> Result<Vec<String>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    /// Removes the bytes of one attachment from the database, once they
+    /// are durable in the blob store.
+    async fn drop_stored_content(
+        &self,
+        _number: CaseNumber,
+        _attachment: u32,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// How many cases are in each state (metrics).
     async fn count_by_state(&self) -> Result<Vec<(CaseState, u64)>, StoreError>;
 

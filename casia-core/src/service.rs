@@ -3,9 +3,14 @@
 //! the command is still allowed (DOMAIN.md §10); runs the sweep (§5).
 
 use bytes::Bytes;
+use std::collections::HashSet;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use chrono::TimeDelta;
+
 use crate::actor::Actor;
+use crate::attachment::AcceptedAttachment;
+use crate::blob::{BlobFault, BlobKey, BlobStore, BlobStream, check, collectable};
 use crate::case::{Attachment, Case, HistoryEntry};
 use crate::case_lock::CaseLocks;
 use crate::command::{Change, Command, decide, decide_reminder};
@@ -44,6 +49,26 @@ pub struct Submitted {
     pub outcome: Outcome,
     /// Whether the case was written by an earlier attempt with the key.
     pub replayed: bool,
+}
+
+/// What a blob collection did (`casia blobs gc`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BlobCollection {
+    /// Blobs stored before it ran.
+    pub stored: usize,
+    /// Orphans it deleted.
+    pub deleted: usize,
+    /// Temporaries of interrupted writes it removed.
+    pub temporaries: usize,
+}
+
+/// What `casia blobs verify` found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlobVerification {
+    /// Referenced blobs checked.
+    pub checked: usize,
+    /// Missing or corrupt ones.
+    pub faults: Vec<BlobFault>,
 }
 
 /// What one sweep did, in the order it did it (§5: closures, then reminders,
@@ -125,6 +150,8 @@ pub struct CaseService {
     rules: Arc<RwLock<Arc<CaseRules>>>,
     /// Commands on one case run one at a time in this process.
     turns: Arc<CaseLocks>,
+    /// Where attachment bytes go, when not in the case store (issue 17).
+    blobs: Option<Arc<dyn BlobStore>>,
 }
 
 impl CaseService {
@@ -139,7 +166,41 @@ impl CaseService {
             clock,
             rules: Arc::new(RwLock::new(rules)),
             turns: Arc::default(),
+            blobs: None,
         }
+    }
+
+    /// The service keeping attachment bytes in `blobs` (issue 17): each
+    /// file is made durable there, under its SHA-256, before the case row
+    /// that references it commits; the case store keeps only metadata.
+    /// Bytes a store kept before still read (from the store) until `casia
+    /// blobs migrate` moves them.
+    pub fn with_blobs(mut self, blobs: Arc<dyn BlobStore>) -> CaseService {
+        self.blobs = Some(blobs);
+        self
+    }
+
+    /// The blob store, when one is configured.
+    pub fn blobs(&self) -> Option<&Arc<dyn BlobStore>> {
+        self.blobs.as_ref()
+    }
+
+    /// Puts every attachment's bytes in the blob store; says whether there
+    /// is one (then the bytes may be left out of the case write).
+    async fn put_blobs(&self, attachments: &[AcceptedAttachment]) -> Result<bool, StoreError> {
+        let Some(blobs) = &self.blobs else {
+            return Ok(false);
+        };
+        for a in attachments {
+            let key = blobs.put(a.content.clone()).await?;
+            if key.as_str() != a.meta.sha256 {
+                return Err(StoreError::backend(format!(
+                    "the blob store keyed {} as {key}",
+                    a.meta.sha256
+                )));
+            }
+        }
+        Ok(true)
     }
 
     /// The rules in force now. A command decides on one snapshot from start
@@ -184,7 +245,10 @@ impl CaseService {
         input: &SubmitInput,
     ) -> Result<Outcome, ServiceError> {
         let now = self.clock.now();
-        let draft = validate_submission(actor, input, &self.rules(), now)?;
+        let mut draft = validate_submission(actor, input, &self.rules(), now)?;
+        if self.put_blobs(draft.attachments()).await? {
+            draft = draft.content_in_blobs();
+        }
         let created = self.repo.create(&draft).await?;
         Ok(Outcome {
             case: created.case.redacted_for(actor),
@@ -240,6 +304,14 @@ impl CaseService {
             }
             refused => return Err(ServiceError::Idempotency(refused)),
         }
+        let draft = match self.put_blobs(draft.attachments()).await {
+            Ok(true) => draft.content_in_blobs(),
+            Ok(false) => draft,
+            Err(e) => {
+                let _ = self.repo.release_idempotency_key(&claim).await;
+                return Err(e.into());
+            }
+        };
         match self
             .repo
             .create(&draft.with_idempotency(claim.clone()))
@@ -319,7 +391,12 @@ impl CaseService {
             if expected.is_some_and(|v| v != case.version) {
                 return Err(CasiaError::VersionConflict.into());
             }
-            let change = decide(&case, actor, command, &self.rules(), now)?;
+            let mut change = decide(&case, actor, command, &self.rules(), now)?;
+            if self.put_blobs(&change.new_attachments).await? {
+                for a in &mut change.new_attachments {
+                    a.content = Bytes::new();
+                }
+            }
             match self.repo.update(&change).await {
                 Ok(()) => {
                     return Ok(Outcome {
@@ -417,11 +494,161 @@ impl CaseService {
             .find(|a| a.id == id)
             .ok_or(CasiaError::NotFound)?;
         let bytes = self
+            .content(&meta, number)
+            .await?
+            .ok_or(CasiaError::NotFound)?;
+        Ok((meta, bytes))
+    }
+
+    /// One attachment's metadata and its bytes as a stream of chunks (from
+    /// the blob store when one is configured and holds them, else from the
+    /// case store), so a large file is never held whole.
+    ///
+    /// # Errors
+    ///
+    /// As [`CaseService::attachment`].
+    pub async fn attachment_stream(
+        &self,
+        actor: &Actor,
+        number: CaseNumber,
+        id: u32,
+    ) -> Result<(Attachment, BlobStream), ServiceError> {
+        let case = self.visible(actor, number).await?;
+        let meta = case
+            .attachments
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or(CasiaError::NotFound)?;
+        if let (Some(blobs), Some(key)) = (&self.blobs, BlobKey::parse(&meta.sha256))
+            && let Some(stream) = blobs.get(&key).await?
+        {
+            return Ok((meta, stream));
+        }
+        let bytes = self
             .repo
             .attachment_content(number, id)
             .await?
             .ok_or(CasiaError::NotFound)?;
-        Ok((meta, bytes))
+        Ok((meta, Box::pin(futures_util::stream::iter([Ok(bytes)]))))
+    }
+
+    /// The bytes of `meta`: the blob store first, then the case store
+    /// (bytes written before a blob store was configured).
+    async fn content(
+        &self,
+        meta: &Attachment,
+        number: CaseNumber,
+    ) -> Result<Option<Bytes>, StoreError> {
+        if let (Some(blobs), Some(key)) = (&self.blobs, BlobKey::parse(&meta.sha256))
+            && let Some(mut stream) = blobs.get(&key).await?
+        {
+            use futures_util::StreamExt;
+            let mut out = bytes::BytesMut::with_capacity(usize::try_from(meta.size).unwrap_or(0));
+            while let Some(chunk) = stream.next().await {
+                out.extend_from_slice(&chunk?);
+            }
+            return Ok(Some(out.freeze()));
+        }
+        self.repo.attachment_content(number, meta.id).await
+    }
+
+    /// Deletes the blobs no case references that were not put within
+    /// `grace` (issue 17 "Consistency"): the orphans of commands that wrote
+    /// their files and then failed. Temporaries are the adapter's concern.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] of either store; nothing is deleted when the
+    /// references cannot be read.
+    pub async fn collect_blobs(&self, grace: TimeDelta) -> Result<BlobCollection, StoreError> {
+        let Some(blobs) = &self.blobs else {
+            return Ok(BlobCollection::default());
+        };
+        // The listing first, the references second: a blob put and
+        // referenced in between is younger than the cutoff and kept.
+        let listing = blobs.list().await?;
+        let referenced: HashSet<BlobKey> = self
+            .repo
+            .attachment_hashes()
+            .await?
+            .iter()
+            .filter_map(|h| BlobKey::parse(h))
+            .collect();
+        let (candidates, cutoff) = collectable(&listing, &referenced, self.clock.now(), grace);
+        let mut report = BlobCollection {
+            stored: listing.len(),
+            ..BlobCollection::default()
+        };
+        for key in candidates {
+            if blobs.delete_if_untouched_since(&key, cutoff).await? {
+                report.deleted += 1;
+            }
+        }
+        report.temporaries = blobs.remove_stale_temporaries(cutoff).await?;
+        Ok(report)
+    }
+
+    /// Checks every blob the database references: stored, and its bytes
+    /// still hashing to its key (`casia blobs verify`). Attachments whose
+    /// bytes are still in the case store are checked there.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] of either store.
+    pub async fn verify_blobs(&self) -> Result<BlobVerification, StoreError> {
+        let mut report = BlobVerification::default();
+        let Some(blobs) = &self.blobs else {
+            return Ok(report);
+        };
+        for hash in self.repo.attachment_hashes().await? {
+            let Some(key) = BlobKey::parse(&hash) else {
+                continue;
+            };
+            report.checked += 1;
+            match blobs.get(&key).await? {
+                Some(stream) => {
+                    if let Some(fault) = check(&key, stream).await? {
+                        report.faults.push(fault);
+                    }
+                }
+                None => report.faults.push(BlobFault::Missing(key)),
+            }
+        }
+        // Attachments written before the blob store are not faults: their
+        // bytes are still in the case store until `casia blobs migrate`.
+        let legacy: HashSet<String> = self
+            .repo
+            .stored_content_hashes()
+            .await?
+            .into_iter()
+            .collect();
+        report.faults.retain(|f| match f {
+            BlobFault::Missing(k) => !legacy.contains(k.as_str()),
+            BlobFault::Corrupt { .. } => true,
+        });
+        Ok(report)
+    }
+
+    /// Moves up to `batch` attachments' bytes from the case store to the
+    /// blob store (`casia blobs migrate`): each blob is made durable before
+    /// its database copy is dropped, so a reader finds the bytes in one or
+    /// the other at every moment, and an interrupted run resumes where it
+    /// stopped. Returns how many were moved (0: done).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] of either store; `Backend` when no blob store is
+    /// configured.
+    pub async fn migrate_blobs(&self, batch: usize) -> Result<usize, StoreError> {
+        let Some(blobs) = &self.blobs else {
+            return Err(StoreError::backend("no blob store is configured"));
+        };
+        let rows = self.repo.stored_contents(batch.max(1)).await?;
+        for (number, id, bytes) in &rows {
+            blobs.put(bytes.clone()).await?;
+            self.repo.drop_stored_content(*number, *id).await?;
+        }
+        Ok(rows.len())
     }
 
     /// Search option 2 (§7): one page of the visible cases matching

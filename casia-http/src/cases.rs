@@ -4,9 +4,8 @@
 //! decided here: who may do what is the core's verdict.
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{FromRequest, RawQuery, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use casia_core::case::Case;
 use casia_core::idempotency::IdempotencyKey;
@@ -328,8 +327,11 @@ fn content_disposition(name: &str) -> String {
         ("id" = u32, Path, description = "Attachment id", minimum = 1, example = 1),
     ),
     responses(
-        (status = 200, description = "The bytes, `Content-Disposition: attachment`, `X-Content-Type-Options: nosniff`",
+        (status = 200, description = "The bytes, streamed from the store with `Content-Length`, `Accept-Ranges: bytes`, `Content-Disposition: attachment`, `X-Content-Type-Options: nosniff`",
             content_type = "application/octet-stream", body = crate::dto::Binary),
+        (status = 206, description = "One byte range of a `Range: bytes=…` request, with `Content-Range`",
+            content_type = "application/octet-stream", body = crate::dto::Binary),
+        (status = 416, description = "The range starts past the end (`Content-Range: bytes */size`)"),
         (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -337,33 +339,24 @@ pub async fn attachment(
     State(state): State<AppState>,
     Caller(actor): Caller,
     ApiPath((number, id)): ApiPath<(String, String)>,
+    request: HeaderMap,
 ) -> Result<Response, ApiError> {
     let number = case_number(&number)?;
     let id: u32 = id
         .parse()
         .map_err(|_| ApiError::Malformed("the attachment id must be a number".into()))?;
-    let (meta, bytes) = state
+    let (meta, stream) = state
         .service()
-        .attachment(&actor, number, id)
+        .attachment_stream(&actor, number, id)
         .await
         .map_err(ApiError::from_service)?;
-    let mut r = Response::new(Body::from(bytes.to_vec()));
-    let h = r.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(meta.format.media_type()) {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&content_disposition(&meta.file_name)) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    } else {
-        h.insert(
-            header::CONTENT_DISPOSITION,
-            HeaderValue::from_static("attachment"),
-        );
-    }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
+    let mut r = crate::download::download(
+        &meta,
+        stream,
+        &request,
+        &content_disposition(&meta.file_name),
     );
+    let h = r.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),

@@ -21,6 +21,7 @@ pub mod calendar;
 pub mod cases;
 pub mod contacts;
 pub mod docs;
+pub mod download;
 pub mod dto;
 pub mod extract;
 mod fetch;

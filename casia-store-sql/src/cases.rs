@@ -303,6 +303,65 @@ impl CaseRepository for SqlStore {
         AttachmentContentStore::get(self, number, attachment).await
     }
 
+    async fn attachment_hashes(&self) -> Result<Vec<String>, StoreError> {
+        let mut session = self.engine.bulk_reader().await?;
+        session.column(Statement::new(sql::ATTACHMENT_HASHES)).await
+    }
+
+    async fn stored_contents(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(CaseNumber, u32, Bytes)>, StoreError> {
+        let mut session = self.engine.bulk_reader().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = session
+            .fetch(
+                Statement::new(sql::STORED_CONTENTS).bind(limit),
+                &[Kind::Text, Kind::Int, Kind::Bytes],
+            )
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let mut row = row.into_iter();
+                let (Some(number), Some(id), Some(bytes)) = (
+                    row.next().and_then(String::from_value),
+                    row.next().and_then(i64::from_value),
+                    row.next().and_then(Vec::<u8>::from_value),
+                ) else {
+                    return Err(StoreError::backend("a content row of unexpected shape"));
+                };
+                let parsed = CaseNumber::parse(&number)
+                    .map_err(|e| corrupt(&number, format!("content row: {e}")))?;
+                let id = u32::try_from(id)
+                    .map_err(|_| corrupt(&number, format!("attachment id {id}")))?;
+                Ok((parsed, id, Bytes::from(bytes)))
+            })
+            .collect()
+    }
+
+    async fn stored_content_hashes(&self) -> Result<Vec<String>, StoreError> {
+        let mut session = self.engine.bulk_reader().await?;
+        session
+            .column(Statement::new(sql::STORED_CONTENT_HASHES))
+            .await
+    }
+
+    async fn drop_stored_content(
+        &self,
+        number: CaseNumber,
+        attachment: u32,
+    ) -> Result<(), StoreError> {
+        let mut session = self.engine.writer().await?;
+        session
+            .execute(
+                Statement::new(sql::DROP_CONTENT)
+                    .bind(number.to_string())
+                    .bind(i64::from(attachment)),
+            )
+            .await?;
+        Ok(())
+    }
+
     async fn count_by_state(&self) -> Result<Vec<(CaseState, u64)>, StoreError> {
         let mut session = self.engine.reader().await?;
         let rows = session

@@ -211,6 +211,20 @@ pub(crate) const PUT_CONTENT: &str = "INSERT INTO attachment_contents \
      (case_number, attachment_id, content) VALUES ($1, $2, $3) \
      ON CONFLICT (case_number, attachment_id) DO UPDATE SET content = excluded.content";
 
+/// Every attachment's hash, once (the blobs the database references).
+pub(crate) const ATTACHMENT_HASHES: &str = "SELECT DISTINCT sha256 FROM attachments";
+
+/// Attachments whose bytes are still in the database, oldest first.
+pub(crate) const STORED_CONTENTS: &str = "SELECT case_number, attachment_id, content \
+     FROM attachment_contents ORDER BY case_number, attachment_id LIMIT $1";
+
+/// The hashes of the attachments whose bytes are still in the database.
+pub(crate) const STORED_CONTENT_HASHES: &str = "SELECT a.sha256 FROM attachment_contents c \
+     JOIN attachments a ON a.case_number = c.case_number AND a.id = c.attachment_id";
+
+pub(crate) const DROP_CONTENT: &str =
+    "DELETE FROM attachment_contents WHERE case_number = $1 AND attachment_id = $2";
+
 pub(crate) const GET_CONTENT: &str =
     "SELECT content FROM attachment_contents WHERE case_number = $1 AND attachment_id = $2";
 

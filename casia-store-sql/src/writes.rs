@@ -123,17 +123,21 @@ impl WriteRows {
         notifications: &[casia_core::Notification],
     ) -> Result<WriteRows, StoreError> {
         let number = case.number;
-        let (attachments, contents): (Vec<_>, Vec<_>) = attachment_rows(&number, attachments)?
-            .into_iter()
-            .map(|(row, bytes)| {
-                let content = ContentRow {
-                    case_number: row.case_number.clone(),
-                    attachment_id: row.id,
-                    content: bytes.to_vec(),
-                };
-                (row, content)
-            })
-            .unzip();
+        // Empty bytes are in the service's blob store (issue 17): only
+        // the metadata row is written.
+        let (attachments, contents): (Vec<_>, Vec<Option<ContentRow>>) =
+            attachment_rows(&number, attachments)?
+                .into_iter()
+                .map(|(row, bytes)| {
+                    let content = (!bytes.is_empty()).then(|| ContentRow {
+                        case_number: row.case_number.clone(),
+                        attachment_id: row.id,
+                        content: bytes.to_vec(),
+                    });
+                    (row, content)
+                })
+                .unzip();
+        let contents: Vec<ContentRow> = contents.into_iter().flatten().collect();
         Ok(WriteRows {
             base,
             case: CaseRow::from_case(case)?,

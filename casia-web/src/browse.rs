@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::{Datelike, Utc};
 use maud::{Markup, html};
 
@@ -499,7 +499,11 @@ pub fn detail_page(
 /// `GET /casos/{número}/documentos/{id}`: the document's bytes, as the
 /// detected media type, to save (never rendered inline: an attachment is
 /// not a page of this origin).
-pub async fn document(ctx: Ctx, Path((number, id)): Path<(String, String)>) -> Response {
+pub async fn document(
+    ctx: Ctx,
+    Path((number, id)): Path<(String, String)>,
+    request: axum::http::HeaderMap,
+) -> Response {
     let actor = match ctx.person() {
         Ok(a) => a,
         Err(r) => return r,
@@ -507,18 +511,18 @@ pub async fn document(ctx: Ctx, Path((number, id)): Path<(String, String)>) -> R
     let (Ok(number), Ok(id)) = (CaseNumber::parse(&number), id.parse::<u32>()) else {
         return ctx.error_page(casia_core::CasiaError::NotFound.into());
     };
-    match ctx.state.service().attachment(&actor, number, id).await {
-        Ok((meta, bytes)) => {
-            let mut r = bytes.into_response();
-            let h = r.headers_mut();
-            if let Ok(v) = HeaderValue::from_str(meta.format.media_type()) {
-                h.insert(header::CONTENT_TYPE, v);
-            }
-            if let Ok(v) = HeaderValue::from_str(&content_disposition(&meta.file_name)) {
-                h.insert(header::CONTENT_DISPOSITION, v);
-            }
-            r
-        }
+    match ctx
+        .state
+        .service()
+        .attachment_stream(&actor, number, id)
+        .await
+    {
+        Ok((meta, stream)) => casia_http::download::download(
+            &meta,
+            stream,
+            &request,
+            &content_disposition(&meta.file_name),
+        ),
         Err(e) => ctx.error_page(e),
     }
 }

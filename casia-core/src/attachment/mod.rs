@@ -83,7 +83,9 @@ pub struct NewAttachment {
 pub struct AcceptedAttachment {
     /// The metadata to record on the case.
     pub meta: Attachment,
-    /// The bytes, to write with the case.
+    /// The bytes, to write with the case; empty when they are already in
+    /// the service's blob store (issue 17: an accepted attachment is never
+    /// empty, DOMAIN.md §6, so the stores write no content for it).
     pub content: Bytes,
 }
 

@@ -1,0 +1,218 @@
+//! Attachment downloads streamed from the store (issue 17): the bytes go
+//! out chunk by chunk with `Content-Length`, and a single byte range
+//! (RFC 9110 §14) is answered `206 Partial Content` — a client resuming a
+//! large file asks for the rest instead of starting again.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use futures_util::StreamExt;
+use futures_util::future::ready;
+
+use casia_core::Attachment;
+use casia_core::blob::BlobStream;
+
+/// A byte range of a representation of `size` bytes, inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    /// The first byte.
+    pub first: u64,
+    /// The last byte (inclusive).
+    pub last: u64,
+}
+
+/// What a `Range` header asks of a representation of `size` bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeRequest {
+    /// No usable range: the whole representation (no header, another
+    /// unit, several ranges or a malformed one, which RFC 9110 §14.2 lets a
+    /// server ignore).
+    Whole,
+    /// One satisfiable range.
+    Part(ByteRange),
+    /// A range that starts past the end: `416`.
+    Unsatisfiable,
+}
+
+/// Parses `bytes=a-b`, `bytes=a-` and `bytes=-n` against `size`.
+pub fn range_request(header: Option<&HeaderValue>, size: u64) -> RangeRequest {
+    let Some(spec) = header
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().strip_prefix("bytes="))
+    else {
+        return RangeRequest::Whole;
+    };
+    if spec.contains(',') {
+        return RangeRequest::Whole;
+    }
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return RangeRequest::Whole;
+    };
+    let (a, b) = (a.trim(), b.trim());
+    let parse = |s: &str| s.parse::<u64>().ok();
+    let range = match (a.is_empty(), b.is_empty()) {
+        // `-n`: the last n bytes.
+        (true, false) => match parse(b) {
+            Some(0) | None => return RangeRequest::Whole,
+            Some(n) if size == 0 => {
+                let _ = n;
+                return RangeRequest::Unsatisfiable;
+            }
+            Some(n) => ByteRange {
+                first: size.saturating_sub(n),
+                last: size - 1,
+            },
+        },
+        (false, _) => {
+            let Some(first) = parse(a) else {
+                return RangeRequest::Whole;
+            };
+            let last = if b.is_empty() {
+                size.saturating_sub(1)
+            } else {
+                match parse(b) {
+                    Some(l) if l >= first => l.min(size.saturating_sub(1)),
+                    _ => return RangeRequest::Whole,
+                }
+            };
+            if first >= size {
+                return RangeRequest::Unsatisfiable;
+            }
+            ByteRange { first, last }
+        }
+        (true, true) => return RangeRequest::Whole,
+    };
+    RangeRequest::Part(range)
+}
+
+/// The bytes of `stream` within `range`: chunks before it are skipped,
+/// the stream is not read past it.
+fn slice(stream: BlobStream, range: ByteRange) -> BlobStream {
+    let sliced = stream
+        .scan(0u64, move |pos, chunk| {
+            if *pos > range.last {
+                return ready(None);
+            }
+            let item = chunk.map(|c| {
+                let start = *pos;
+                let len = c.len() as u64;
+                *pos += len;
+                let from = range.first.max(start);
+                let to = (range.last + 1).min(start + len);
+                (from < to).then(|| {
+                    // Offsets within one chunk: they fit in usize.
+                    c.slice(
+                        usize::try_from(from - start).unwrap_or(0)
+                            ..usize::try_from(to - start).unwrap_or(0),
+                    )
+                })
+            });
+            ready(Some(item))
+        })
+        .filter_map(|item| ready(item.transpose()));
+    Box::pin(sliced)
+}
+
+/// A download of `meta`'s bytes from `stream`: `Content-Length`,
+/// `Accept-Ranges: bytes`, the media type detected at upload,
+/// `Content-Disposition: attachment` with `disposition`, and `206` /
+/// `416` for a `Range` request.
+pub fn download(
+    meta: &Attachment,
+    stream: BlobStream,
+    request: &HeaderMap,
+    disposition: &str,
+) -> Response {
+    let size = meta.size;
+    let (status, body_range) = match range_request(request.get(header::RANGE), size) {
+        RangeRequest::Whole => (StatusCode::OK, None),
+        RangeRequest::Part(r) => (StatusCode::PARTIAL_CONTENT, Some(r)),
+        RangeRequest::Unsatisfiable => {
+            let mut r = Response::new(Body::empty());
+            *r.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                r.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            return r;
+        }
+    };
+    let (body, length) = match body_range {
+        Some(range) => (
+            Body::from_stream(slice(stream, range)),
+            range.last - range.first + 1,
+        ),
+        None => (Body::from_stream(stream), size),
+    };
+    let mut r = Response::new(body);
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Some(range) = body_range
+        && let Ok(v) =
+            HeaderValue::from_str(&format!("bytes {}-{}/{size}", range.first, range.last))
+    {
+        h.insert(header::CONTENT_RANGE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(meta.format.media_type()) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(disposition)
+            .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ask(v: &str, size: u64) -> RangeRequest {
+        range_request(Some(&HeaderValue::from_str(v).expect("header")), size)
+    }
+
+    #[test]
+    fn ranges_are_read_as_rfc_9110_says() {
+        let part = |first, last| RangeRequest::Part(ByteRange { first, last });
+        assert_eq!(range_request(None, 100), RangeRequest::Whole);
+        assert_eq!(ask("bytes=0-9", 100), part(0, 9));
+        assert_eq!(ask("bytes=90-", 100), part(90, 99));
+        assert_eq!(ask("bytes=-10", 100), part(90, 99));
+        assert_eq!(ask("bytes=-1000", 100), part(0, 99));
+        assert_eq!(ask("bytes=50-5000", 100), part(50, 99));
+        assert_eq!(ask("bytes=100-", 100), RangeRequest::Unsatisfiable);
+        assert_eq!(ask("bytes=0-1,5-6", 100), RangeRequest::Whole);
+        assert_eq!(ask("bytes=9-1", 100), RangeRequest::Whole);
+        assert_eq!(ask("items=0-1", 100), RangeRequest::Whole);
+        assert_eq!(ask("bytes=x-1", 100), RangeRequest::Whole);
+    }
+
+    #[test]
+    fn a_slice_crosses_chunks_and_stops_at_its_end() {
+        use bytes::Bytes;
+        let chunks: Vec<Result<Bytes, casia_core::StoreError>> = vec![
+            Ok(Bytes::from_static(b"0123")),
+            Ok(Bytes::from_static(b"4567")),
+            Ok(Bytes::from_static(b"89ab")),
+            Err(casia_core::StoreError::backend("never read")),
+        ];
+        let stream: BlobStream = Box::pin(futures_util::stream::iter(chunks));
+        let out: Vec<_> = futures_executor::block_on(
+            slice(stream, ByteRange { first: 3, last: 9 }).collect::<Vec<_>>(),
+        );
+        let bytes: Vec<u8> = out
+            .into_iter()
+            .flat_map(|c| {
+                c.expect("no error: the stream stops at the range's end")
+                    .to_vec()
+            })
+            .collect();
+        assert_eq!(bytes, b"3456789");
+    }
+}
