@@ -226,7 +226,10 @@ pub async fn run_scenario(scenario: &Scenario, factory: &dyn StoreFactory) -> Sc
                 limits: scenario.limits,
                 receipt_key: ReceiptKey::new(SCENARIO_RECEIPT_KEY),
             };
-            let service = CaseService::new(store, clock.clone(), Arc::new(rules));
+            // As `casia serve` runs (issue 17): attachment bytes in a blob
+            // store, the case store keeping metadata only.
+            let service = CaseService::new(store, clock.clone(), Arc::new(rules))
+                .with_blobs(Arc::new(casia_core::blob::MemoryBlobStore::new()));
             let mut run = Run {
                 service,
                 clock,
