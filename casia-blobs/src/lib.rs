@@ -9,8 +9,14 @@
 //! [`BlobStore::remove_stale_temporaries`] collects — never a
 //! partial blob under a key. A file's modification time is the blob's
 //! "touched" time; a put of bytes already stored refreshes it.
+//!
+//! With the `s3` feature, [`s3::S3BlobStore`] keeps them in S3-compatible
+//! object storage, shared by several instances.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+#[cfg(feature = "s3")]
+pub mod s3;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};

@@ -224,12 +224,18 @@ impl DatabaseChoice {
                 None => return Ok(Arc::new(casia_core::blob::MemoryBlobStore::new())),
             },
         };
+        if location.starts_with("s3://") {
+            let s3 = casia_blobs::s3::S3BlobStore::from_url(&location).map_err(|e| {
+                StartError::Invalid(format!(
+                    "--blobs {location}: {}",
+                    casia_core::error::report(&e)
+                ))
+            })?;
+            return Ok(Arc::new(s3));
+        }
         if location.contains("://") {
-            // Issue 17 asks for S3-compatible storage; it is not built yet
-            // (docs/DECISIONS.md 64): refuse rather than make a folder
-            // named like a URL.
             return Err(StartError::Invalid(format!(
-                "--blobs {location}: only a local folder is supported so far (S3 is not built yet)"
+                "--blobs {location}: a folder or s3://bucket/prefix"
             )));
         }
         Ok(Arc::new(casia_blobs::LocalDirBlobStore::open(&location)?))

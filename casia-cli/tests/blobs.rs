@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use casia_test_support::binary::{Casia, http, json_call, multipart_call, text};
+use casia_test_support::env::postgres_url;
+use casia_test_support::s3::S3Server;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -128,11 +130,11 @@ fn serve_keeps_bytes_beside_the_database_and_streams_ranges() {
         "--database",
         DATABASE,
         "--blobs",
-        "s3://bucket/x",
+        "gs://bucket/x",
     ]);
     assert!(!other.status.success());
     assert!(
-        text(&other.stderr).contains("only a local folder"),
+        text(&other.stderr).contains("a folder or s3://bucket/prefix"),
         "{}",
         text(&other.stderr)
     );
@@ -276,4 +278,103 @@ fn a_kill_during_a_burst_of_uploads_leaves_every_acknowledged_case_whole() {
     );
     let verify = casia.run(&["blobs", "verify", "--database", DATABASE]);
     assert!(verify.status.success(), "{}", text(&verify.stdout));
+}
+
+#[test]
+fn two_instances_on_one_postgresql_and_one_bucket_share_documents() {
+    const TEST: &str = "blobs::two_instances_on_one_postgresql_and_one_bucket_share_documents";
+    let Some(url) = postgres_url(TEST) else {
+        return;
+    };
+    let Some(s3) = S3Server::start(TEST, "casia-shared") else {
+        return;
+    };
+    let schema = format!("casia_two_{}", std::process::id());
+    let made = std::process::Command::new("psql")
+        .args([&url, "-q", "-c", &format!("CREATE SCHEMA {schema}")])
+        .status();
+    assert!(
+        made.map(|s| s.success()).unwrap_or(false),
+        "psql CREATE SCHEMA"
+    );
+    let (head, db_name) = url.rsplit_once('/').expect("a database name");
+    let database = format!("{head}/{db_name}?options=-csearch_path%3D{schema}");
+    let secret = "two-instances-share-this-secret-0123456789".to_owned();
+    let mut env = s3.env();
+    env.push(("CASIA_JWT_SECRET", secret.clone()));
+    let blobs = s3.url("casia");
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let a = Casia::new(BIN, dir_a.path())
+        .serve_with_env(&["--database", &database, "--blobs", &blobs], &env);
+    let b = Casia::new(BIN, dir_b.path())
+        .serve_with_env(&["--database", &database, "--blobs", &blobs], &env);
+    let tok = Casia::new(BIN, dir_a.path())
+        .command()
+        .args([
+            "token",
+            "--role",
+            "user",
+            "--authorization",
+            "A1",
+            "--user",
+            "u1",
+            "--province",
+            "28",
+            "--database",
+            &database,
+        ])
+        .env("CASIA_JWT_SECRET", &secret)
+        .output()
+        .expect("token");
+    assert!(tok.status.success(), "{}", text(&tok.stderr));
+    let tok = text(&tok.stdout).trim().to_owned();
+    // Uploaded through one, downloaded through the other.
+    let number = file(&a.addr, &tok, 7, 500_000).expect("filed through a");
+    let got = http(
+        &b.addr,
+        "GET",
+        &format!("/v1/cases/{number}/attachments/1"),
+        &[("Authorization", &format!("Bearer {tok}"))],
+        b"",
+    );
+    assert_eq!(got.status, 200, "{}", b.log());
+    assert_eq!(got.body, pdf(7, 500_000));
+    // No local folder was used: the bytes are in the bucket only.
+    assert!(!dir_a.path().join("casia-blobs").exists());
+    drop((a, b));
+    let verify = Casia::new(BIN, dir_a.path())
+        .command()
+        .args([
+            "blobs",
+            "verify",
+            "--database",
+            &database,
+            "--blobs",
+            &blobs,
+        ])
+        .envs(s3.env().iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .expect("verify");
+    assert!(
+        verify.status.success(),
+        "{}\n{}",
+        text(&verify.stdout),
+        text(&verify.stderr)
+    );
+    assert!(
+        text(&verify.stdout).contains("1 referenced blobs checked"),
+        "{}",
+        text(&verify.stdout)
+    );
+    let _ = std::process::Command::new("psql")
+        .args([
+            &url,
+            "-q",
+            "-c",
+            &format!("SET client_min_messages = warning; DROP SCHEMA {schema} CASCADE"),
+        ])
+        .status();
 }

@@ -62,12 +62,19 @@ impl Casia {
     /// `casia serve --listen 127.0.0.1:0 ARGS`, its log in `server.log` of
     /// the directory; returns once it printed the address it listens on.
     pub fn serve(&self, args: &[&str]) -> Server {
+        self.serve_with_env(args, &[])
+    }
+
+    /// [`Casia::serve`] with extra environment variables (`AWS_*`, a
+    /// shared `CASIA_JWT_SECRET`), its log in `server.log`.
+    pub fn serve_with_env(&self, args: &[&str], env: &[(&str, String)]) -> Server {
         let log_path = self.dir.join("server.log");
         let log = std::fs::File::create(&log_path).expect("log file");
         let mut child = self
             .command()
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .env("CASIA_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -8,6 +8,7 @@
 //!   it (the model-based test counts business days independently);
 //! - [`env`](mod@env): the services a test needs from its environment (PostgreSQL,
 //!   a Python with aiosmtpd), read from `CASIA_TEST_*` variables;
+//! - [`s3`]: an S3 API server (moto) for the blob-store tests;
 //! - [`smtp`]: the SMTP test server and a reader for what it received;
 //! - [`binary`]: the real `casia` binary, `serve` on a free port, and a few
 //!   lines of HTTP/1.1 to talk to it;
@@ -22,6 +23,7 @@ pub mod binary;
 pub mod env;
 pub mod fixtures;
 pub mod outbox;
+pub mod s3;
 pub mod samples;
 pub mod smtp;
 pub mod test_calendar;
