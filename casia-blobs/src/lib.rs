@@ -1,5 +1,5 @@
 //! Blob store adapters (issue 17) for the core's
-//! [`BlobStore`](casia_core::blob::BlobStore) port.
+//! [`BlobStore`] port.
 //!
 //! [`LocalDirBlobStore`] keeps each blob in a file named by its SHA-256
 //! under a two-level fan-out (`sha256/ab/cd/abcd…`, so no directory holds

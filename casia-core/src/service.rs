@@ -487,12 +487,7 @@ impl CaseService {
         number: CaseNumber,
         id: u32,
     ) -> Result<(Attachment, Bytes), ServiceError> {
-        let case = self.visible(actor, number).await?;
-        let meta = case
-            .attachments
-            .into_iter()
-            .find(|a| a.id == id)
-            .ok_or(CasiaError::NotFound)?;
+        let meta = self.visible_attachment(actor, number, id).await?;
         let bytes = self
             .content(&meta, number)
             .await?
@@ -513,12 +508,7 @@ impl CaseService {
         number: CaseNumber,
         id: u32,
     ) -> Result<(Attachment, BlobStream), ServiceError> {
-        let case = self.visible(actor, number).await?;
-        let meta = case
-            .attachments
-            .into_iter()
-            .find(|a| a.id == id)
-            .ok_or(CasiaError::NotFound)?;
+        let meta = self.visible_attachment(actor, number, id).await?;
         if let (Some(blobs), Some(key)) = (&self.blobs, BlobKey::parse(&meta.sha256))
             && let Some(stream) = blobs.get(&key).await?
         {
@@ -530,6 +520,21 @@ impl CaseService {
             .await?
             .ok_or(CasiaError::NotFound)?;
         Ok((meta, Box::pin(futures_util::stream::iter([Ok(bytes)]))))
+    }
+
+    /// Attachment `id` of a case the actor sees; `not_found` otherwise.
+    async fn visible_attachment(
+        &self,
+        actor: &Actor,
+        number: CaseNumber,
+        id: u32,
+    ) -> Result<Attachment, ServiceError> {
+        let case = self.visible(actor, number).await?;
+        Ok(case
+            .attachments
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or(CasiaError::NotFound)?)
     }
 
     /// The bytes of `meta`: the blob store first, then the case store

@@ -294,30 +294,6 @@ pub async fn queue(
     }))
 }
 
-/// `attachment; filename="…"; filename*=UTF-8''…` (RFC 6266): an ASCII
-/// fallback and the exact name, percent-encoded.
-fn content_disposition(name: &str) -> String {
-    let fallback: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let mut encoded = String::with_capacity(name.len() * 3);
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-            encoded.push(char::from(b));
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
-}
-
 /// An attachment's bytes, only ever as a download.
 #[utoipa::path(
     get, path = "/v1/cases/{number}/attachments/{id}", tag = "cases",
@@ -350,12 +326,7 @@ pub async fn attachment(
         .attachment_stream(&actor, number, id)
         .await
         .map_err(ApiError::from_service)?;
-    let mut r = crate::download::download(
-        &meta,
-        stream,
-        &request,
-        &content_disposition(&meta.file_name),
-    );
+    let mut r = crate::download::download(&meta, stream, &request);
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -547,6 +518,7 @@ command_endpoint!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::download::content_disposition;
 
     #[test]
     fn download_names_are_quoted_safely() {

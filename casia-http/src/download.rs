@@ -113,16 +113,36 @@ fn slice(stream: BlobStream, range: ByteRange) -> BlobStream {
     Box::pin(sliced)
 }
 
+/// `attachment; filename="…"; filename*=UTF-8''…` (RFC 6266 §4.3, RFC
+/// 8187): an ASCII fallback and the exact name, percent-encoded.
+pub fn content_disposition(name: &str) -> String {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::with_capacity(name.len() * 3);
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
 /// A download of `meta`'s bytes from `stream`: `Content-Length`,
 /// `Accept-Ranges: bytes`, the media type detected at upload,
-/// `Content-Disposition: attachment` with `disposition`, and `206` /
-/// `416` for a `Range` request.
-pub fn download(
-    meta: &Attachment,
-    stream: BlobStream,
-    request: &HeaderMap,
-    disposition: &str,
-) -> Response {
+/// `Content-Disposition: attachment` with the stored file name, and `206`
+/// / `416` for a `Range` request.
+pub fn download(meta: &Attachment, stream: BlobStream, request: &HeaderMap) -> Response {
+    let disposition = content_disposition(&meta.file_name);
     let size = meta.size;
     let (status, body_range) = match range_request(request.get(header::RANGE), size) {
         RangeRequest::Whole => (StatusCode::OK, None),
@@ -159,7 +179,7 @@ pub fn download(
     }
     h.insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(disposition)
+        HeaderValue::from_str(&disposition)
             .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
     );
     h.insert(
@@ -175,6 +195,19 @@ mod tests {
 
     fn ask(v: &str, size: u64) -> RangeRequest {
         range_request(Some(&HeaderValue::from_str(v).expect("header")), size)
+    }
+
+    #[test]
+    fn download_names_are_safe_and_keep_unicode() {
+        let d = content_disposition("Łukasz \"x\".pdf");
+        assert!(
+            d.starts_with("attachment; filename=\"_ukasz _x_.pdf\""),
+            "{d}"
+        );
+        assert!(
+            d.ends_with("filename*=UTF-8''%C5%81ukasz%20%22x%22.pdf"),
+            "{d}"
+        );
     }
 
     #[test]

@@ -517,58 +517,14 @@ pub async fn document(
         .attachment_stream(&actor, number, id)
         .await
     {
-        Ok((meta, stream)) => casia_http::download::download(
-            &meta,
-            stream,
-            &request,
-            &content_disposition(&meta.file_name),
-        ),
+        Ok((meta, stream)) => casia_http::download::download(&meta, stream, &request),
         Err(e) => ctx.error_page(e),
     }
-}
-
-/// `attachment` with an ASCII `filename` and the UTF-8 `filename*` of
-/// RFC 6266 §4.3 (RFC 8187 encoding).
-pub fn content_disposition(name: &str) -> String {
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn download_names_are_safe_and_keep_unicode() {
-        let d = content_disposition("Łukasz \"x\".pdf");
-        assert!(
-            d.starts_with("attachment; filename=\"_ukasz _x_.pdf\""),
-            "{d}"
-        );
-        assert!(
-            d.ends_with("filename*=UTF-8''%C5%81ukasz%20%22x%22.pdf"),
-            "{d}"
-        );
-    }
 
     #[test]
     fn search_errors_name_the_form_inputs() {

@@ -439,19 +439,25 @@ pub async fn submit(ctx: Ctx, multipart: Option<Multipart>) -> Response {
     }
 }
 
+/// The receipt of case `number` for the signed-in visitor, or the page
+/// that says why not (sign in, not found, unavailable).
+async fn receipt_of(ctx: &Ctx, number: &str) -> Result<casia_core::receipt::Receipt, Response> {
+    let actor = ctx.person()?;
+    let number = CaseNumber::parse(number)
+        .map_err(|_| ctx.error_page(casia_core::CasiaError::NotFound.into()))?;
+    ctx.state
+        .service()
+        .receipt(&actor, number)
+        .await
+        .map_err(|e| ctx.error_page(e))
+}
+
 /// `GET /casos/{número}/justificante`: the receipt — number, Madrid date
 /// and time, verification code, what was filed — and its PDF.
 pub async fn receipt(ctx: Ctx, Path(number): Path<String>) -> Response {
-    let actor = match ctx.person() {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Ok(number) = CaseNumber::parse(&number) else {
-        return ctx.error_page(casia_core::CasiaError::NotFound.into());
-    };
-    let receipt = match ctx.state.service().receipt(&actor, number).await {
+    let receipt = match receipt_of(&ctx, &number).await {
         Ok(r) => r,
-        Err(e) => return ctx.error_page(e),
+        Err(page) => return page,
     };
     let b = &receipt.body;
     let verify_url =
@@ -500,17 +506,11 @@ pub async fn receipt(ctx: Ctx, Path(number): Path<String>) -> Response {
 
 /// `GET /casos/{número}/justificante.pdf`: the receipt as the API's PDF.
 pub async fn receipt_pdf(ctx: Ctx, Path(number): Path<String>) -> Response {
-    let actor = match ctx.person() {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Ok(number) = CaseNumber::parse(&number) else {
-        return ctx.error_page(casia_core::CasiaError::NotFound.into());
-    };
-    let receipt = match ctx.state.service().receipt(&actor, number).await {
+    let receipt = match receipt_of(&ctx, &number).await {
         Ok(r) => r,
-        Err(e) => return ctx.error_page(e),
+        Err(page) => return page,
     };
+    let number = receipt.body.number;
     match casia_receipt_pdf::render(
         &receipt,
         &ctx.state.service().rules().catalog,

@@ -656,3 +656,85 @@ async fn the_verification_page_shares_the_receipt_rate_limit_however_encoded() {
     // The bare form is not a verification.
     assert_eq!(s.get("/verificar", None).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn option_two_pages_with_a_cursor() {
+    let s = site(true);
+    for i in 0..53 {
+        let input = casia_core::SubmitInput {
+            case_type: "inquiry".into(),
+            materia: "afiliacion".into(),
+            category: "altas".into(),
+            subcategory: "plazos".into(),
+            title: format!("Consulta {i}"),
+            description: "Plazos de alta.".into(),
+            ..Default::default()
+        };
+        s.service.submit(&ana(), &input).await.expect("submit");
+    }
+    let first = s.get("/casos", Some(&ana())).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.body.matches("<th scope=\"row\">").count(), 50);
+    let next = first
+        .body
+        .split("rel=\"next\"")
+        .next()
+        .and_then(|head| head.rsplit("href=\"").next())
+        .and_then(|rest| rest.split('"').next())
+        .expect("a next-page link")
+        .replace("&amp;", "&");
+    assert!(next.contains("cursor="), "{next}");
+    let second = s.get(&next, Some(&ana())).await;
+    assert_eq!(second.status, StatusCode::OK);
+    assert_eq!(second.body.matches("<th scope=\"row\">").count(), 3);
+    assert!(!second.body.contains("rel=\"next\""));
+}
+
+#[tokio::test]
+async fn a_processor_reclassifies_and_transfers_through_the_page() {
+    let s = site(true);
+    let number = file_case(&s).await;
+    let pepa = processor("pepa", "28");
+    let path = |a: &str| format!("/casos/{number}/{a}");
+    assert_eq!(
+        s.post_form(&path("asignar"), &pepa, true, &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // Another path of the same case type, offered by the form.
+    let page = s.get(&format!("/casos/{number}"), Some(&pepa)).await;
+    assert!(page.body.contains("value=\"inscripcion_empresas/inscripcion/ccc_secundario\""));
+    let r = s
+        .post_form(
+            &path("reclasificar"),
+            &pepa,
+            true,
+            &[("clasificacion", "inscripcion_empresas/inscripcion/ccc_secundario")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let case = s.service.get(&pepa, number).await.expect("case");
+    assert_eq!(case.subcategory, "ccc_secundario");
+    // The current office is not offered, and refused if sent.
+    assert!(!page.body.contains("<option value=\"28\""));
+    let r = s
+        .post_form(&path("transferir"), &pepa, true, &[("oficina", "28")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"oficina-error\""));
+    let r = s
+        .post_form(
+            &path("transferir"),
+            &pepa,
+            true,
+            &[("oficina", "08"), ("nota_transferencia", "Competencia de Barcelona")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // Gone from Madrid's view, in Barcelona's queue.
+    assert_eq!(
+        s.get(&format!("/casos/{number}"), Some(&pepa)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let queue = s.get("/cola", Some(&processor("jordi", "08"))).await;
+    assert!(queue.body.contains(&number.to_string()));
+}
