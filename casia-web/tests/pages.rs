@@ -702,13 +702,19 @@ async fn a_processor_reclassifies_and_transfers_through_the_page() {
     );
     // Another path of the same case type, offered by the form.
     let page = s.get(&format!("/casos/{number}"), Some(&pepa)).await;
-    assert!(page.body.contains("value=\"inscripcion_empresas/inscripcion/ccc_secundario\""));
+    assert!(
+        page.body
+            .contains("value=\"inscripcion_empresas/inscripcion/ccc_secundario\"")
+    );
     let r = s
         .post_form(
             &path("reclasificar"),
             &pepa,
             true,
-            &[("clasificacion", "inscripcion_empresas/inscripcion/ccc_secundario")],
+            &[(
+                "clasificacion",
+                "inscripcion_empresas/inscripcion/ccc_secundario",
+            )],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -726,7 +732,10 @@ async fn a_processor_reclassifies_and_transfers_through_the_page() {
             &path("transferir"),
             &pepa,
             true,
-            &[("oficina", "08"), ("nota_transferencia", "Competencia de Barcelona")],
+            &[
+                ("oficina", "08"),
+                ("nota_transferencia", "Competencia de Barcelona"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
