@@ -1,7 +1,8 @@
 //! What bounds the service's memory and its cheapest target (issue 16).
 //!
 //! - [`BodyBudget`]: the memory request bodies take across all requests,
-//!   each body byte counted [`MEMORY_PER_BODY_BYTE`] times. A request with
+//!   each body byte counted [`MEMORY_PER_BODY_BYTE`] times
+//!   ([`MEMORY_PER_BODY_BYTE_WITH_BLOBS`] with a blob store). A request with
 //!   a `Content-Length` reserves it before its body is read; a body without
 //!   one reserves frame by frame as it arrives. Over
 //!   the budget the request is answered `503 unavailable` with
@@ -41,6 +42,21 @@ pub const DEFAULT_BODY_BUDGET_BYTES: u64 = 256 * 1024 * 1024;
 /// 2.8 bytes of resident memory per body byte). The budget counts bodies at
 /// this weight, so it bounds the memory they take, not only their size.
 pub const MEMORY_PER_BODY_BYTE: u64 = 3;
+
+/// The same with a blob store (issue 17): the store binds no copy of the
+/// bytes, which go from the body to a blob file (measured with
+/// `scripts/body-budget-rss`: two concurrent 38 MiB submissions held 1.4
+/// bytes of resident memory per body byte; 2 keeps a margin).
+pub const MEMORY_PER_BODY_BYTE_WITH_BLOBS: u64 = 2;
+
+/// The weight of a body byte for the service `state` runs.
+pub fn memory_per_body_byte(state: &AppState) -> u64 {
+    if state.service().blobs().is_some() {
+        MEMORY_PER_BODY_BYTE_WITH_BLOBS
+    } else {
+        MEMORY_PER_BODY_BYTE
+    }
+}
 
 /// Request-body bytes in memory across all requests, bounded.
 #[derive(Debug)]
@@ -108,6 +124,8 @@ struct OverBudget;
 struct Metered {
     inner: Body,
     held: Arc<Held>,
+    /// Bytes of memory per body byte.
+    weight: u64,
 }
 
 impl http_body::Body for Metered {
@@ -125,7 +143,7 @@ impl http_body::Body for Metered {
             Poll::Pending => return Poll::Pending,
         };
         if let Some(data) = frame.data_ref() {
-            let n = (data.len() as u64).saturating_mul(MEMORY_PER_BODY_BYTE);
+            let n = (data.len() as u64).saturating_mul(self.weight);
             if !self.held.budget.try_reserve(n) {
                 self.held.exceeded.store(true, Ordering::Release);
                 return Poll::Ready(Some(Err(Box::new(OverBudget))));
@@ -147,6 +165,7 @@ impl http_body::Body for Metered {
 /// The body-budget middleware (see the module documentation).
 pub async fn body_budget(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let budget = Arc::clone(state.body_budget());
+    let per_byte = memory_per_body_byte(&state);
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -163,7 +182,7 @@ pub async fn body_budget(State(state): State<AppState>, req: Request, next: Next
         Some(0) => req,
         Some(n) if n > state.body_limit() as u64 => req,
         Some(n) => {
-            let weight = n.saturating_mul(MEMORY_PER_BODY_BYTE);
+            let weight = n.saturating_mul(per_byte);
             if !budget.try_reserve(weight) {
                 return ApiError::Busy.into_response();
             }
@@ -176,6 +195,7 @@ pub async fn body_budget(State(state): State<AppState>, req: Request, next: Next
             let metered = Metered {
                 inner: body,
                 held: Arc::clone(&held),
+                weight: per_byte,
             };
             Request::from_parts(parts, Body::new(metered.map_err(|e| e)))
         }
@@ -264,6 +284,32 @@ pub async fn receipt_rate_limit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bodies_weigh_less_when_bytes_go_to_a_blob_store() {
+        use casia_core::memory::MemoryStore;
+        use casia_core::ports::SystemClock;
+        use casia_core::receipt::ReceiptKey;
+        use std::sync::Arc;
+        let store = Arc::new(MemoryStore::new());
+        let service = casia_core::CaseService::new(
+            store.clone(),
+            Arc::new(SystemClock),
+            Arc::new(casia_core::CaseRules::with_defaults(ReceiptKey::new("k"))),
+        );
+        let auth = || crate::Authenticator::hs256(b"0123456789abcdef0123456789abcdef");
+        let plain = AppState::new(service.clone(), store.clone(), auth());
+        assert_eq!(memory_per_body_byte(&plain), MEMORY_PER_BODY_BYTE);
+        let with_blobs = AppState::new(
+            service.with_blobs(Arc::new(casia_core::blob::MemoryBlobStore::new())),
+            store,
+            auth(),
+        );
+        assert_eq!(
+            memory_per_body_byte(&with_blobs),
+            MEMORY_PER_BODY_BYTE_WITH_BLOBS
+        );
+    }
 
     #[test]
     fn the_budget_reserves_up_to_its_limit_and_releases() {
