@@ -97,12 +97,31 @@ fn touch(path: &Path) -> std::io::Result<()> {
         .set_modified(SystemTime::now())
 }
 
+/// Creates the fan-out folders of `dir` below `root` that are missing,
+/// syncing each new one's parent so the new entry survives a crash.
+fn create_dirs(root: &Path, dir: &Path) -> Result<(), StoreError> {
+    if dir.is_dir() || dir == root {
+        return Ok(());
+    }
+    let parent = dir.parent().unwrap_or(root);
+    create_dirs(root, parent)?;
+    match fs::create_dir(dir) {
+        Ok(()) => sync_dir(parent),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io("create", dir, e)),
+    }
+}
+
+fn nonce() -> Result<String, StoreError> {
+    let mut raw = [0u8; 8];
+    getrandom::fill(&mut raw).map_err(|e| StoreError::backend(format!("random: {e}")))?;
+    Ok(raw.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 fn write_new(root: &Path, key: &BlobKey, target: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let dir = target.parent().unwrap_or(root);
-    fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
-    let mut nonce = [0u8; 8];
-    getrandom::fill(&mut nonce).map_err(|e| StoreError::backend(format!("random: {e}")))?;
-    let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+    create_dirs(root, dir)?;
+    let nonce = nonce()?;
     let tmp = root.join("tmp").join(format!("{key}.{nonce}.tmp"));
     let result = (|| {
         let mut file = File::create(&tmp).map_err(|e| io("create", &tmp, e))?;
@@ -126,7 +145,12 @@ impl BlobStore for LocalDirBlobStore {
             let key = BlobKey::of(&bytes);
             let target = store.path_of(&key);
             match touch(&target) {
-                Ok(()) => return Ok(key),
+                // Another writer may have renamed it in without syncing the
+                // folder yet: sync it before calling these bytes durable.
+                Ok(()) => {
+                    sync_dir(target.parent().unwrap_or(&root))?;
+                    return Ok(key);
+                }
                 Err(e) if e.kind() == ErrorKind::NotFound => {}
                 Err(e) => return Err(io("refresh", &target, e)),
             }
@@ -228,20 +252,44 @@ impl BlobStore for LocalDirBlobStore {
         cutoff: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let path = self.path_of(key);
+        let aside = self.root.join("tmp").join(format!("gc-{key}.{}", nonce()?));
         blocking(move || {
-            let touched = match fs::metadata(&path).and_then(|m| m.modified()) {
-                Ok(t) => DateTime::<Utc>::from(t),
+            let touched = |p: &Path| {
+                fs::metadata(p)
+                    .and_then(|m| m.modified())
+                    .map(DateTime::<Utc>::from)
+            };
+            match touched(&path) {
+                Ok(t) if t >= cutoff => return Ok(false),
+                Ok(_) => {}
                 Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
                 Err(e) => return Err(io("stat", &path, e)),
-            };
-            if touched >= cutoff {
+            }
+            // Moved aside first, then its time read again: a put that
+            // refreshed it before the move is seen (and the blob goes
+            // back); a put after the move finds no file and writes a new
+            // one. A stat-then-unlink would delete a just-refreshed blob.
+            match fs::rename(&path, &aside) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+                Err(e) => return Err(io("move aside", &path, e)),
+            }
+            let refreshed = touched(&aside).map_or(true, |t| t >= cutoff);
+            if refreshed {
+                // Back in place, unless a put wrote it anew meanwhile.
+                if path.exists() {
+                    let _ = fs::remove_file(&aside);
+                } else {
+                    match fs::rename(&aside, &path) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == ErrorKind::NotFound => {}
+                        Err(e) => return Err(io("put back", &path, e)),
+                    }
+                }
                 return Ok(false);
             }
-            match fs::remove_file(&path) {
-                Ok(()) => Ok(true),
-                Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
-                Err(e) => Err(io("remove", &path, e)),
-            }
+            fs::remove_file(&aside).map_err(|e| io("remove", &aside, e))?;
+            Ok(true)
         })
         .await
     }

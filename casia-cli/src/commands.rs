@@ -259,6 +259,13 @@ pub async fn blobs(
     action: BlobAction,
 ) -> Result<(String, bool), StartError> {
     let db = database.database()?;
+    // The default folder for PostgreSQL is relative to where `serve`
+    // runs; a command run elsewhere (cron, systemd) would use another one.
+    if matches!(db, Database::Postgres { .. }) && database.blobs.is_none() {
+        return Err(StartError::Invalid(
+            "name the blob store serve uses with --blobs (a folder or s3://bucket/prefix)".into(),
+        ));
+    }
     let stores = store::open_existing(&db).await?;
     let blobs = database.blob_store(&db).await?;
     let service = CaseService::new(
@@ -286,25 +293,40 @@ pub async fn blobs(
                     casia_core::blob::BlobFault::Corrupt { key, actual } => {
                         text.push_str(&format!("\ncorrupt\t{key}\thashes to {actual}"));
                     }
+                    casia_core::blob::BlobFault::Unreadable { key, error } => {
+                        text.push_str(&format!("\nunreadable\t{key}\t{error}"));
+                    }
                 }
             }
             text.push_str(&format!("\n{} faults", r.faults.len()));
             (text, r.faults.is_empty())
         }),
         BlobAction::Migrate { batch } => {
-            let mut moved = 0;
+            let (mut moved, mut mismatched, mut after) = (0, Vec::new(), None);
             loop {
-                match service.migrate_blobs(batch).await {
-                    Ok(0) => {
-                        break Ok((format!("{moved} attachments moved to the blob store"), true));
-                    }
-                    Ok(n) => {
-                        moved += n;
+                match service.migrate_blobs(after, batch).await {
+                    Ok(step) => {
+                        moved += step.moved;
+                        mismatched.extend(step.mismatched);
+                        if step.last.is_none() {
+                            break;
+                        }
+                        after = step.last;
                         tracing::info!(moved, "blobs migrate: batch done");
                     }
-                    Err(e) => break Err(e),
+                    Err(e) => {
+                        stores.close().await;
+                        return Err(e.into());
+                    }
                 }
             }
+            let mut text = format!("{moved} attachments moved to the blob store");
+            for (number, id) in &mismatched {
+                text.push_str(&format!(
+                    "\nleft in the database\t{number}/{id}\tits bytes do not match its SHA-256"
+                ));
+            }
+            Ok((text, mismatched.is_empty()))
         }
     };
     stores.close().await;
@@ -536,6 +558,7 @@ pub async fn serve(
     let _ = std::io::stdout().flush();
     tracing::info!(%addr, %public_url, "listening");
     let watcher = tokio::spawn(watch_rules(service.clone(), options.rules.clone(), hangup));
+    let collector = tokio::spawn(collect_blobs_hourly(service.clone()));
     let sweeper = options
         .sweep_interval
         .map(|every| tokio::spawn(sweep_periodically(service, every)));
@@ -571,7 +594,7 @@ pub async fn serve(
             "in-flight requests did not finish within the grace period; their connections were closed"
         );
     }
-    for task in [Some(watcher), sweeper, relay, refresher]
+    for task in [Some(watcher), Some(collector), sweeper, relay, refresher]
         .into_iter()
         .flatten()
     {
@@ -587,26 +610,33 @@ pub async fn serve(
 
 /// The background deadline sweep (HTTP.md: `serve` sweeps periodically).
 /// Safe alongside other instances: the core's sweep is idempotent.
+/// Collects orphan blobs hourly, in a task of its own so a long listing
+/// never delays the deadline sweep.
+async fn collect_blobs_hourly(service: CaseService) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(3600));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match service.collect_blobs(casia_core::blob::DEFAULT_GRACE).await {
+            Ok(r) if r.deleted > 0 || r.temporaries > 0 => tracing::info!(
+                stored = r.stored,
+                deleted = r.deleted,
+                temporaries = r.temporaries,
+                "blobs collected"
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %casia_core::error::report(&e), "blob collection failed");
+            }
+        }
+    }
+}
+
 async fn sweep_periodically(service: CaseService, every: Duration) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // Orphan blobs are collected hourly: a listing of every blob is not
-    // a per-minute job.
-    let mut last_collection: Option<std::time::Instant> = None;
     loop {
         ticker.tick().await;
-        if last_collection.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
-            last_collection = Some(std::time::Instant::now());
-            match service.collect_blobs(casia_core::blob::DEFAULT_GRACE).await {
-                Ok(r) if r.deleted > 0 => {
-                    tracing::info!(stored = r.stored, deleted = r.deleted, "blobs collected");
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %casia_core::error::report(&e), "blob collection failed")
-                }
-            }
-        }
         match service.sweep().await {
             Ok(r) if r.closed.is_empty() && r.reminded.is_empty() => {}
             Ok(r) => tracing::info!(

@@ -445,8 +445,10 @@ enum BlobsCmd {
     /// Delete blobs no attachment references and nothing put for the grace
     /// period (the orphans of commands that failed after writing a file).
     Gc {
-        /// Minutes an unreferenced blob is kept after it was last put.
-        #[arg(long, default_value_t = 60)]
+        /// Minutes an unreferenced blob is kept after it was last put (at
+        /// least 5: a command between its file and its row must not lose
+        /// the file).
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(5..))]
         grace_minutes: u32,
         #[command(flatten)]
         database: DatabaseArgs,
@@ -460,8 +462,9 @@ enum BlobsCmd {
     /// Move attachment bytes kept in the database into the blob store, in
     /// batches; safe to interrupt, resume, and run while serving.
     Migrate {
-        /// Attachments moved per batch.
-        #[arg(long, default_value_t = 100)]
+        /// Attachments moved per batch (each up to the per-file limit in
+        /// memory at once).
+        #[arg(long, default_value_t = 16)]
         batch: usize,
         #[command(flatten)]
         database: DatabaseArgs,

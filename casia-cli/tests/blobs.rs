@@ -258,9 +258,11 @@ fn a_kill_during_a_burst_of_uploads_leaves_every_acknowledged_case_whole() {
     ));
     std::fs::create_dir_all(orphan.parent().expect("parent")).expect("dir");
     std::fs::write(&orphan, b"orphan bytes").expect("orphan");
-    std::fs::write(dir.path().join("casia.db.blobs/tmp/x.tmp"), b"half").expect("tmp");
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    let gc = casia.run(&[
+    let tmp = dir.path().join("casia.db.blobs/tmp/x.tmp");
+    std::fs::write(&tmp, b"half").expect("tmp");
+    // A grace under 5 minutes is refused: it could take a file whose row
+    // is still being written.
+    let refused = casia.run(&[
         "blobs",
         "gc",
         "--grace-minutes",
@@ -268,9 +270,21 @@ fn a_kill_during_a_burst_of_uploads_leaves_every_acknowledged_case_whole() {
         "--database",
         DATABASE,
     ]);
+    assert!(!refused.status.success());
+    // Left two hours ago, like the crash's own orphans: back-date every
+    // file past the grace period (referenced ones stay whatever their age).
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    for file in walk(&dir.path().join("casia.db.blobs")) {
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .and_then(|f| f.set_modified(two_hours_ago))
+            .expect("back-date");
+    }
+    let gc = casia.run(&["blobs", "gc", "--database", DATABASE]);
     assert!(gc.status.success(), "{}", text(&gc.stderr));
     assert!(!orphan.exists(), "{}", text(&gc.stdout));
-    assert!(!dir.path().join("casia.db.blobs/tmp/x.tmp").exists());
+    assert!(!tmp.exists());
     // Only referenced blobs are left: the crash's own orphans went too.
     assert_eq!(
         walk(&dir.path().join("casia.db.blobs/sha256")).len(),

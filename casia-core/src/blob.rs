@@ -137,6 +137,13 @@ pub enum BlobFault {
         /// The SHA-256 its bytes have now.
         actual: String,
     },
+    /// The store failed to read it (the run went on with the next one).
+    Unreadable {
+        /// Its key.
+        key: BlobKey,
+        /// Why, with its causes.
+        error: String,
+    },
 }
 
 /// Re-hashes a blob's stream; `Ok(None)` when it matches its key.

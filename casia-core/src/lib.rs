@@ -51,6 +51,8 @@ pub use error::{CasiaError, ErrorCode, RejectionReason, ServiceError, StoreError
 pub use ids::{AuthorizationId, CaseNumber, OfficeCode, ProcessorId, ProvinceCode, UserId};
 pub use notification::{Notification, NotificationKind};
 pub use rules::CaseRules;
-pub use service::{BlobCollection, BlobVerification, CaseService, Outcome, SweepReport};
+pub use service::{
+    BlobCollection, BlobMigration, BlobVerification, CaseService, Outcome, SweepReport,
+};
 pub use status::{CaseState, ClosedSubstatus, OpenSubstatus, Status};
 pub use submission::SubmitInput;

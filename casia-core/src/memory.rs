@@ -16,7 +16,7 @@ use crate::ids::{AuthorizationId, CaseNumber, OfficeCode, UserId};
 use crate::notification::Notification;
 use crate::ports::{
     AttachmentContentStore, CaseRepository, ContactDirectory, DeliveryFailure, DeliveryState,
-    Outbox, OutboxMessage,
+    Outbox, OutboxMessage, StoredContent,
 };
 use crate::search::{SearchFilter, in_queue, queue_order, search_order};
 use crate::status::{CaseState, OpenSubstatus};
@@ -240,15 +240,37 @@ impl CaseRepository for MemoryStore {
 
     async fn stored_contents(
         &self,
+        after: Option<(CaseNumber, u32)>,
         limit: usize,
-    ) -> Result<Vec<(CaseNumber, u32, Bytes)>, StoreError> {
+    ) -> Result<Vec<StoredContent>, StoreError> {
         let s = self.lock();
-        let mut keys: Vec<_> = s.contents.keys().copied().collect();
+        let mut keys: Vec<_> = s
+            .contents
+            .keys()
+            .copied()
+            .filter(|k| after.is_none_or(|a| *k > a))
+            .collect();
         keys.sort_unstable();
         Ok(keys
             .into_iter()
             .take(limit)
-            .filter_map(|k| s.contents.get(&k).map(|b| (k.0, k.1, b.clone())))
+            .filter_map(|(number, attachment)| {
+                let bytes = s.contents.get(&(number, attachment))?.clone();
+                let sha256 = s
+                    .cases
+                    .get(&number)?
+                    .attachments
+                    .iter()
+                    .find(|a| a.id == attachment)?
+                    .sha256
+                    .clone();
+                Some(StoredContent {
+                    number,
+                    attachment,
+                    sha256,
+                    bytes,
+                })
+            })
             .collect())
     }
 

@@ -83,13 +83,14 @@ pub trait CaseRepository: Send + Sync {
     }
 
     /// Up to `limit` attachments whose bytes are still kept in the
-    /// database (written before a blob store was configured), oldest case
-    /// first: `(case, attachment id, bytes)`. `casia blobs migrate` moves
-    /// them.
+    /// database (written before a blob store was configured), in (case,
+    /// attachment id) order after `after` (keyset paging: a row that is
+    /// skipped is not read again). `casia blobs migrate` moves them.
     async fn stored_contents(
         &self,
+        _after: Option<(CaseNumber, u32)>,
         _limit: usize,
-    ) -> Result<Vec<(CaseNumber, u32, Bytes)>, StoreError> {
+    ) -> Result<Vec<StoredContent>, StoreError> {
         Ok(Vec::new())
     }
 
@@ -145,6 +146,20 @@ pub trait CaseRepository: Send + Sync {
         let _ = now;
         Ok(0)
     }
+}
+
+/// An attachment whose bytes are still kept in the case store (written
+/// before a blob store was configured, issue 17).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredContent {
+    /// The case.
+    pub number: CaseNumber,
+    /// The attachment's 1-based id.
+    pub attachment: u32,
+    /// The SHA-256 the attachment's metadata records.
+    pub sha256: String,
+    /// The bytes as stored.
+    pub bytes: Bytes,
 }
 
 /// Where attachment bytes live, for stores that keep them outside the case

@@ -62,6 +62,18 @@ pub struct BlobCollection {
     pub temporaries: usize,
 }
 
+/// One batch of `casia blobs migrate`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlobMigration {
+    /// Attachments whose bytes moved to the blob store.
+    pub moved: usize,
+    /// Attachments whose stored bytes do not hash to their record: left
+    /// in the database, for a person to look at.
+    pub mismatched: Vec<(CaseNumber, u32)>,
+    /// The last attachment read; `None` when nothing was left.
+    pub last: Option<(CaseNumber, u32)>,
+}
+
 /// What `casia blobs verify` found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BlobVerification {
@@ -487,12 +499,13 @@ impl CaseService {
         number: CaseNumber,
         id: u32,
     ) -> Result<(Attachment, Bytes), ServiceError> {
-        let meta = self.visible_attachment(actor, number, id).await?;
-        let bytes = self
-            .content(&meta, number)
-            .await?
-            .ok_or(CasiaError::NotFound)?;
-        Ok((meta, bytes))
+        use futures_util::StreamExt;
+        let (meta, mut stream) = self.attachment_stream(actor, number, id).await?;
+        let mut out = bytes::BytesMut::with_capacity(usize::try_from(meta.size).unwrap_or(0));
+        while let Some(chunk) = stream.next().await {
+            out.extend_from_slice(&chunk?);
+        }
+        Ok((meta, out.freeze()))
     }
 
     /// One attachment's metadata and its bytes as a stream of chunks (from
@@ -509,17 +522,11 @@ impl CaseService {
         id: u32,
     ) -> Result<(Attachment, BlobStream), ServiceError> {
         let meta = self.visible_attachment(actor, number, id).await?;
-        if let (Some(blobs), Some(key)) = (&self.blobs, BlobKey::parse(&meta.sha256))
-            && let Some(stream) = blobs.get(&key).await?
-        {
-            return Ok((meta, stream));
-        }
-        let bytes = self
-            .repo
-            .attachment_content(number, id)
+        let stream = self
+            .open(&meta, number)
             .await?
             .ok_or(CasiaError::NotFound)?;
-        Ok((meta, Box::pin(futures_util::stream::iter([Ok(bytes)]))))
+        Ok((meta, stream))
     }
 
     /// Attachment `id` of a case the actor sees; `not_found` otherwise.
@@ -537,24 +544,28 @@ impl CaseService {
             .ok_or(CasiaError::NotFound)?)
     }
 
-    /// The bytes of `meta`: the blob store first, then the case store
-    /// (bytes written before a blob store was configured).
-    async fn content(
+    /// The bytes of `meta` as a stream: from the blob store, else from the
+    /// case store (bytes written before a blob store was configured), else
+    /// from the blob store once more (`migrate_blobs` may have moved them
+    /// between the two reads).
+    async fn open(
         &self,
         meta: &Attachment,
         number: CaseNumber,
-    ) -> Result<Option<Bytes>, StoreError> {
-        if let (Some(blobs), Some(key)) = (&self.blobs, BlobKey::parse(&meta.sha256))
-            && let Some(mut stream) = blobs.get(&key).await?
-        {
-            use futures_util::StreamExt;
-            let mut out = bytes::BytesMut::with_capacity(usize::try_from(meta.size).unwrap_or(0));
-            while let Some(chunk) = stream.next().await {
-                out.extend_from_slice(&chunk?);
+    ) -> Result<Option<BlobStream>, StoreError> {
+        let blob = || async {
+            match (&self.blobs, BlobKey::parse(&meta.sha256)) {
+                (Some(blobs), Some(key)) => blobs.get(&key).await,
+                _ => Ok(None),
             }
-            return Ok(Some(out.freeze()));
+        };
+        if let Some(stream) = blob().await? {
+            return Ok(Some(stream));
         }
-        self.repo.attachment_content(number, meta.id).await
+        if let Some(bytes) = self.repo.attachment_content(number, meta.id).await? {
+            return Ok(Some(Box::pin(futures_util::stream::iter([Ok(bytes)]))));
+        }
+        blob().await
     }
 
     /// Deletes the blobs no case references that were not put within
@@ -610,13 +621,20 @@ impl CaseService {
                 continue;
             };
             report.checked += 1;
-            match blobs.get(&key).await? {
-                Some(stream) => {
-                    if let Some(fault) = check(&key, stream).await? {
-                        report.faults.push(fault);
-                    }
-                }
-                None => report.faults.push(BlobFault::Missing(key)),
+            // A blob that cannot be read now is a fault of its own; the
+            // run goes on with the next one.
+            let read = match blobs.get(&key).await {
+                Ok(Some(stream)) => check(&key, stream).await,
+                Ok(None) => Ok(Some(BlobFault::Missing(key.clone()))),
+                Err(e) => Err(e),
+            };
+            match read {
+                Ok(Some(fault)) => report.faults.push(fault),
+                Ok(None) => {}
+                Err(e) => report.faults.push(BlobFault::Unreadable {
+                    key,
+                    error: crate::error::report(&e),
+                }),
             }
         }
         // Attachments written before the blob store are not faults: their
@@ -629,31 +647,50 @@ impl CaseService {
             .collect();
         report.faults.retain(|f| match f {
             BlobFault::Missing(k) => !legacy.contains(k.as_str()),
-            BlobFault::Corrupt { .. } => true,
+            BlobFault::Corrupt { .. } | BlobFault::Unreadable { .. } => true,
         });
         Ok(report)
     }
 
     /// Moves up to `batch` attachments' bytes from the case store to the
-    /// blob store (`casia blobs migrate`): each blob is made durable before
-    /// its database copy is dropped, so a reader finds the bytes in one or
-    /// the other at every moment, and an interrupted run resumes where it
-    /// stopped. Returns how many were moved (0: done).
+    /// blob store (`casia blobs migrate`), those after `after` in key
+    /// order: each blob is made durable, and its key checked against the
+    /// hash the attachment records, before the database copy is dropped, so
+    /// a reader finds the bytes in one place or the other at every moment.
+    /// Bytes that no longer hash to their record are left where they are
+    /// and reported. Call again with the returned `last` until it is
+    /// `None`; an interrupted run starts again from the beginning and finds
+    /// only what is left.
     ///
     /// # Errors
     ///
     /// [`StoreError`] of either store; `Backend` when no blob store is
     /// configured.
-    pub async fn migrate_blobs(&self, batch: usize) -> Result<usize, StoreError> {
+    pub async fn migrate_blobs(
+        &self,
+        after: Option<(CaseNumber, u32)>,
+        batch: usize,
+    ) -> Result<BlobMigration, StoreError> {
         let Some(blobs) = &self.blobs else {
             return Err(StoreError::backend("no blob store is configured"));
         };
-        let rows = self.repo.stored_contents(batch.max(1)).await?;
-        for (number, id, bytes) in &rows {
-            blobs.put(bytes.clone()).await?;
-            self.repo.drop_stored_content(*number, *id).await?;
+        let rows = self.repo.stored_contents(after, batch.max(1)).await?;
+        let mut report = BlobMigration {
+            last: rows.last().map(|r| (r.number, r.attachment)),
+            ..BlobMigration::default()
+        };
+        for row in rows {
+            if crate::attachment::sha256_hex(&row.bytes) != row.sha256 {
+                report.mismatched.push((row.number, row.attachment));
+                continue;
+            }
+            blobs.put(row.bytes).await?;
+            self.repo
+                .drop_stored_content(row.number, row.attachment)
+                .await?;
+            report.moved += 1;
         }
-        Ok(rows.len())
+        Ok(report)
     }
 
     /// Search option 2 (§7): one page of the visible cases matching

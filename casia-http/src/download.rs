@@ -53,7 +53,9 @@ pub fn range_request(header: Option<&HeaderValue>, size: u64) -> RangeRequest {
     let range = match (a.is_empty(), b.is_empty()) {
         // `-n`: the last n bytes.
         (true, false) => match parse(b) {
-            Some(0) | None => return RangeRequest::Whole,
+            None => return RangeRequest::Whole,
+            // An empty suffix selects nothing (RFC 9110 §14.1.3).
+            Some(0) => return RangeRequest::Unsatisfiable,
             Some(n) if size == 0 => {
                 let _ = n;
                 return RangeRequest::Unsatisfiable;
@@ -220,6 +222,7 @@ mod tests {
         assert_eq!(ask("bytes=-1000", 100), part(0, 99));
         assert_eq!(ask("bytes=50-5000", 100), part(50, 99));
         assert_eq!(ask("bytes=100-", 100), RangeRequest::Unsatisfiable);
+        assert_eq!(ask("bytes=-0", 100), RangeRequest::Unsatisfiable);
         assert_eq!(ask("bytes=0-1,5-6", 100), RangeRequest::Whole);
         assert_eq!(ask("bytes=9-1", 100), RangeRequest::Whole);
         assert_eq!(ask("items=0-1", 100), RangeRequest::Whole);

@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use casia_core::command::Change;
 use casia_core::idempotency::{IdempotencyClaim, Reservation};
 use casia_core::ids::{CaseNumber, OfficeCode};
-use casia_core::ports::{AttachmentContentStore, CaseRepository};
+use casia_core::ports::{AttachmentContentStore, CaseRepository, StoredContent};
 use casia_core::search::{QUEUE_SUBSTATES, Scope, SearchFilter};
 use casia_core::status::{CaseState, OpenSubstatus};
 use casia_core::submission::{CaseDraft, NewCase};
@@ -310,31 +310,43 @@ impl CaseRepository for SqlStore {
 
     async fn stored_contents(
         &self,
+        after: Option<(CaseNumber, u32)>,
         limit: usize,
-    ) -> Result<Vec<(CaseNumber, u32, Bytes)>, StoreError> {
+    ) -> Result<Vec<StoredContent>, StoreError> {
         let mut session = self.engine.bulk_reader().await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let (after_case, after_id) =
+            after.map_or((String::new(), 0), |(n, id)| (n.to_string(), i64::from(id)));
         let rows = session
             .fetch(
-                Statement::new(sql::STORED_CONTENTS).bind(limit),
-                &[Kind::Text, Kind::Int, Kind::Bytes],
+                Statement::new(sql::STORED_CONTENTS)
+                    .bind(after_case)
+                    .bind(after_id)
+                    .bind(limit),
+                &[Kind::Text, Kind::Int, Kind::Text, Kind::Bytes],
             )
             .await?;
         rows.into_iter()
             .map(|row| {
                 let mut row = row.into_iter();
-                let (Some(number), Some(id), Some(bytes)) = (
+                let (Some(number), Some(id), Some(sha256), Some(bytes)) = (
                     row.next().and_then(String::from_value),
                     row.next().and_then(i64::from_value),
+                    row.next().and_then(String::from_value),
                     row.next().and_then(Vec::<u8>::from_value),
                 ) else {
                     return Err(StoreError::backend("a content row of unexpected shape"));
                 };
                 let parsed = CaseNumber::parse(&number)
                     .map_err(|e| corrupt(&number, format!("content row: {e}")))?;
-                let id = u32::try_from(id)
+                let attachment = u32::try_from(id)
                     .map_err(|_| corrupt(&number, format!("attachment id {id}")))?;
-                Ok((parsed, id, Bytes::from(bytes)))
+                Ok(StoredContent {
+                    number: parsed,
+                    attachment,
+                    sha256,
+                    bytes: Bytes::from(bytes),
+                })
             })
             .collect()
     }

@@ -214,9 +214,13 @@ pub(crate) const PUT_CONTENT: &str = "INSERT INTO attachment_contents \
 /// Every attachment's hash, once (the blobs the database references).
 pub(crate) const ATTACHMENT_HASHES: &str = "SELECT DISTINCT sha256 FROM attachments";
 
-/// Attachments whose bytes are still in the database, oldest first.
-pub(crate) const STORED_CONTENTS: &str = "SELECT case_number, attachment_id, content \
-     FROM attachment_contents ORDER BY case_number, attachment_id LIMIT $1";
+/// Attachments whose bytes are still in the database, in key order after
+/// `($1, $2)`, with the hash their metadata records.
+pub(crate) const STORED_CONTENTS: &str = "SELECT c.case_number, c.attachment_id, a.sha256, c.content \
+     FROM attachment_contents c \
+     JOIN attachments a ON a.case_number = c.case_number AND a.id = c.attachment_id \
+     WHERE c.case_number > $1 OR (c.case_number = $1 AND c.attachment_id > $2) \
+     ORDER BY c.case_number, c.attachment_id LIMIT $3";
 
 /// The hashes of the attachments whose bytes are still in the database.
 pub(crate) const STORED_CONTENT_HASHES: &str = "SELECT a.sha256 FROM attachment_contents c \

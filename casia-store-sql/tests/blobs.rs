@@ -14,7 +14,7 @@ use casia_blobs::LocalDirBlobStore;
 use casia_core::Command;
 use casia_core::blob::{BlobFault, BlobKey, BlobStore, DEFAULT_GRACE};
 use casia_core::memory::MemoryStore;
-use casia_core::ports::{CaseRepository, FixedClock};
+use casia_core::ports::{AttachmentContentStore, CaseRepository, FixedClock};
 use chrono::{TimeDelta, Utc};
 use futures_util::StreamExt;
 use support::{Target, at, nss_inquiry, pdf, pdf_attachment, postgres_url, service, user};
@@ -43,7 +43,10 @@ async fn attachments_live_in_the_blob_store(
         .case
         .number;
     assert_eq!(
-        repo.stored_contents(10).await.expect("contents").len(),
+        repo.stored_contents(None, 10)
+            .await
+            .expect("contents")
+            .len(),
         1,
         "{label}"
     );
@@ -63,7 +66,10 @@ async fn attachments_live_in_the_blob_store(
     let key = BlobKey::parse(&fresh.attachments[0].sha256).expect("key");
     assert!(blobs.exists(&key).await.expect("exists"), "{label}");
     assert_eq!(
-        repo.stored_contents(10).await.expect("contents").len(),
+        repo.stored_contents(None, 10)
+            .await
+            .expect("contents")
+            .len(),
         1,
         "{label}: only the legacy row"
     );
@@ -91,7 +97,10 @@ async fn attachments_live_in_the_blob_store(
     .await
     .expect("documentation");
     assert_eq!(
-        repo.stored_contents(10).await.expect("contents").len(),
+        repo.stored_contents(None, 10)
+            .await
+            .expect("contents")
+            .len(),
         1,
         "{label}"
     );
@@ -104,10 +113,15 @@ async fn attachments_live_in_the_blob_store(
     assert!(report.faults.is_empty(), "{label}: {:?}", report.faults);
 
     // Migrate in batches of one: resumable, readable throughout.
-    assert_eq!(svc.migrate_blobs(1).await.expect("migrate"), 1, "{label}");
-    assert_eq!(svc.migrate_blobs(1).await.expect("migrate"), 0, "{label}");
+    let step = svc.migrate_blobs(None, 1).await.expect("migrate");
+    assert_eq!((step.moved, step.last), (1, Some((legacy, 1))), "{label}");
+    let done = svc.migrate_blobs(step.last, 1).await.expect("migrate");
+    assert_eq!((done.moved, done.last), (0, None), "{label}");
     assert!(
-        repo.stored_contents(10).await.expect("contents").is_empty(),
+        repo.stored_contents(None, 10)
+            .await
+            .expect("contents")
+            .is_empty(),
         "{label}"
     );
     let (_, moved) = svc
@@ -180,5 +194,59 @@ async fn blobs_on_postgres() {
     let target = Target::postgres(&url).await;
     attachments_live_in_the_blob_store(Arc::new(target.store.clone()), dir.path(), "postgres")
         .await;
+    target.finish().await;
+}
+
+/// Bytes kept in the database that no longer hash to their record are
+/// never moved (the blob would sit under another key and the reference
+/// would dangle): they stay, and are reported.
+async fn tampered_bytes_stay_in_the_database<S>(store: Arc<S>, dir: &Path, label: &str)
+where
+    S: CaseRepository + AttachmentContentStore + 'static,
+{
+    let ana = user("A1", "u1", "28");
+    let clock = Arc::new(FixedClock::new(at("2026-11-05T09:00:00Z")));
+    let repo: Arc<dyn CaseRepository> = store.clone();
+    let plain = service(repo.clone(), clock.clone());
+    let good = plain
+        .submit(&ana, &nss_inquiry("bien", 1))
+        .await
+        .expect("submit")
+        .case
+        .number;
+    let bad = plain
+        .submit(&ana, &nss_inquiry("mal", 2))
+        .await
+        .expect("submit")
+        .case
+        .number;
+    AttachmentContentStore::put(&*store, bad, 1, Bytes::from_static(b"%PDF-1.7 tampered"))
+        .await
+        .expect("tamper");
+    let blobs = Arc::new(LocalDirBlobStore::open(dir).expect("blob folder"));
+    let svc = service(repo.clone(), clock).with_blobs(blobs);
+    let step = svc.migrate_blobs(None, 10).await.expect("migrate");
+    assert_eq!(step.moved, 1, "{label}");
+    assert_eq!(step.mismatched, vec![(bad, 1)], "{label}");
+    let done = svc.migrate_blobs(step.last, 10).await.expect("migrate");
+    assert_eq!(
+        (done.moved, done.last),
+        (0, None),
+        "{label}: the skipped row is not read again"
+    );
+    let left = repo.stored_contents(None, 10).await.expect("contents");
+    assert_eq!(left.len(), 1, "{label}");
+    assert_eq!((left[0].number, left[0].attachment), (bad, 1), "{label}");
+    let (_, moved) = svc.attachment(&ana, good, 1).await.expect("moved bytes");
+    assert_eq!(moved.to_vec(), pdf(1, 200), "{label}");
+}
+
+#[tokio::test]
+async fn tampered_bytes_stay_on_memory_and_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    tampered_bytes_stay_in_the_database(Arc::new(MemoryStore::new()), dir.path(), "memory").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = Target::sqlite_file("blobs-tampered").await;
+    tampered_bytes_stay_in_the_database(Arc::new(target.store.clone()), dir.path(), "sqlite").await;
     target.finish().await;
 }
