@@ -2,7 +2,8 @@
 //! ([`casia_core`]); the features add the adapters (ARCHITECTURE.md):
 //! `sqlite` and `postgres` the SQL stores ([`store_sql`]), `http` the JSON
 //! router ([`http`]), `mail` the outbox relay over SMTP ([`mail`]), `web`
-//! the web pages in Spanish ([`web`]).
+//! the web pages in Spanish ([`web`]), `blobs` the blob stores for
+//! attachment bytes ([`blobs`]; `s3` adds S3-compatible storage).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -19,3 +20,6 @@ pub use casia_mail as mail;
 
 #[cfg(feature = "web")]
 pub use casia_web as web;
+
+#[cfg(feature = "blobs")]
+pub use casia_blobs as blobs;

@@ -69,13 +69,15 @@ async fn a_put_refreshes_a_blob_so_the_collector_keeps_it() {
     let refs: HashSet<BlobKey> = [referenced.clone()].into();
     let (doomed, cutoff) = collectable(&listing, &refs, later, DEFAULT_GRACE);
     assert_eq!(doomed.len(), 2, "both unreferenced blobs are candidates");
-    // A command reuses one of them before the delete: its time moves on.
+    // A command reuses one of them before the delete: its time moves on
+    // past the cutoff the collector deletes with.
     std::thread::sleep(std::time::Duration::from_millis(20));
+    let cutoff_now = Utc::now();
+    assert!(cutoff_now < cutoff);
+    std::thread::sleep(std::time::Duration::from_millis(5));
     s.put(Bytes::from_static(b"reused"))
         .await
         .expect("put again");
-    let cutoff_now = Utc::now() - TimeDelta::milliseconds(10);
-    assert!(cutoff_now < cutoff);
     assert!(
         s.delete_if_untouched_since(&orphan, cutoff_now)
             .await
