@@ -34,19 +34,7 @@ fn sha(bytes: &[u8]) -> String {
 }
 
 fn token(dir: &Path) -> String {
-    Casia::new(BIN, dir).token(
-        DATABASE,
-        &[
-            "--role",
-            "user",
-            "--authorization",
-            "A1",
-            "--user",
-            "u1",
-            "--province",
-            "28",
-        ],
-    )
+    Casia::new(BIN, dir).user_token(DATABASE)
 }
 
 /// Files an inquiry with one PDF; the case number, or the HTTP status.

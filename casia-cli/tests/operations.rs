@@ -21,19 +21,7 @@ fn casia(dir: &Path) -> Casia {
 }
 
 fn user_token(dir: &Path, database: &str) -> String {
-    casia(dir).token(
-        database,
-        &[
-            "--role",
-            "user",
-            "--authorization",
-            "A1",
-            "--user",
-            "u1",
-            "--province",
-            "28",
-        ],
-    )
+    casia(dir).user_token(database)
 }
 
 fn inquiry(title: &str) -> Value {

@@ -59,6 +59,24 @@ impl Casia {
         text(&out.stdout).trim().to_owned()
     }
 
+    /// A token of user `u1` of authorization `A1` in province 28 (the
+    /// black-box tests' autorizado) for `database`.
+    pub fn user_token(&self, database: &str) -> String {
+        self.token(
+            database,
+            &[
+                "--role",
+                "user",
+                "--authorization",
+                "A1",
+                "--user",
+                "u1",
+                "--province",
+                "28",
+            ],
+        )
+    }
+
     /// `casia serve --listen 127.0.0.1:0 ARGS`, its log in `server.log` of
     /// the directory; returns once it printed the address it listens on.
     pub fn serve(&self, args: &[&str]) -> Server {
