@@ -27,10 +27,10 @@ use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
 use futures_util::stream;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use casia_core::StoreError;
-use casia_core::blob::{BlobInfo, BlobKey, BlobStore, BlobStream};
+use casia_core::blob::{BlobInfo, BlobKey, BlobStore, BlobStream, ByteRange};
 
 /// The chunk size of a blob's stream: 64 KiB.
 pub const CHUNK_BYTES: usize = 64 * 1024;
@@ -179,6 +179,42 @@ impl BlobStore for LocalDirBlobStore {
             buf.truncate(n);
             Ok(Some((buf.freeze(), (file, path))))
         });
+        Ok(Some(Box::pin(chunks)))
+    }
+
+    async fn get_range(
+        &self,
+        key: &BlobKey,
+        range: ByteRange,
+    ) -> Result<Option<BlobStream>, StoreError> {
+        let path = self.path_of(key);
+        let mut file = match tokio::fs::File::open(&path).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io("open", &path, e)),
+        };
+        file.seek(std::io::SeekFrom::Start(range.first))
+            .await
+            .map_err(|e| io("seek", &path, e))?;
+        let chunks = stream::try_unfold(
+            (file, path, range.len()),
+            |(mut file, path, left)| async move {
+                if left == 0 {
+                    return Ok(None);
+                }
+                let want = usize::try_from(left).map_or(CHUNK_BYTES, |l| l.min(CHUNK_BYTES));
+                let mut buf = BytesMut::zeroed(want);
+                let n = file
+                    .read(&mut buf)
+                    .await
+                    .map_err(|e| io("read", &path, e))?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                buf.truncate(n);
+                Ok(Some((buf.freeze(), (file, path, left - n as u64))))
+            },
+        );
         Ok(Some(Box::pin(chunks)))
     }
 

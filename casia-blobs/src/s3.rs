@@ -19,10 +19,10 @@ use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{GetOptions, ObjectStore, ObjectStoreExt, PutPayload};
 
 use casia_core::StoreError;
-use casia_core::blob::{BlobInfo, BlobKey, BlobStore, BlobStream};
+use casia_core::blob::{BlobInfo, BlobKey, BlobStore, BlobStream, ByteRange};
 
 /// Blobs in one bucket under one prefix.
 #[derive(Debug, Clone)]
@@ -128,6 +128,29 @@ impl BlobStore for S3BlobStore {
     async fn get(&self, key: &BlobKey) -> Result<Option<BlobStream>, StoreError> {
         let path = self.path_of(key);
         match self.store.get(&path).await {
+            Ok(found) => {
+                let what = format!("read {}/{path}", self.url);
+                let stream = found
+                    .into_stream()
+                    .map_err(move |e| failure(what.clone(), e));
+                Ok(Some(Box::pin(stream)))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(failure(format!("get {}/{path}", self.url), e)),
+        }
+    }
+
+    async fn get_range(
+        &self,
+        key: &BlobKey,
+        range: ByteRange,
+    ) -> Result<Option<BlobStream>, StoreError> {
+        let path = self.path_of(key);
+        let options = GetOptions {
+            range: Some((range.first..range.last + 1).into()),
+            ..GetOptions::default()
+        };
+        match self.store.get_opts(&path, options).await {
             Ok(found) => {
                 let what = format!("read {}/{path}", self.url);
                 let stream = found

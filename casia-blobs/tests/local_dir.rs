@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use casia_blobs::{CHUNK_BYTES, LocalDirBlobStore};
-use casia_core::blob::{BlobFault, BlobKey, BlobStore, DEFAULT_GRACE, check, collectable};
+use casia_core::blob::{
+    BlobFault, BlobKey, BlobStore, ByteRange, DEFAULT_GRACE, check, collectable,
+};
 use chrono::{TimeDelta, Utc};
 use futures_util::StreamExt;
 
@@ -54,6 +56,28 @@ async fn blobs_are_kept_once_by_content_under_a_fan_out_and_streamed_in_chunks()
     );
     assert!(s.exists(&key).await.expect("exists"));
     assert!(s.get(&BlobKey::of(b"absent")).await.expect("get").is_none());
+    // A range near the end is read from there (seek), in chunks.
+    let first = (2 * CHUNK_BYTES + 100) as u64;
+    let range = ByteRange {
+        first,
+        last: big.len() as u64 - 1,
+    };
+    let mut part = s
+        .get_range(&key, range)
+        .await
+        .expect("range")
+        .expect("stored");
+    let mut got = Vec::new();
+    while let Some(c) = part.next().await {
+        got.extend_from_slice(&c.expect("chunk"));
+    }
+    assert_eq!(got, big[first as usize..].to_vec());
+    assert!(
+        s.get_range(&BlobKey::of(b"absent"), range)
+            .await
+            .expect("range")
+            .is_none()
+    );
 }
 
 #[tokio::test]

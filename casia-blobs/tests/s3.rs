@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 use casia_blobs::s3::S3BlobStore;
-use casia_core::blob::{BlobKey, BlobStore, check};
+use casia_core::blob::{BlobKey, BlobStore, ByteRange, check};
 use casia_test_support::s3::S3Server;
 use chrono::{TimeDelta, Utc};
 use futures_util::StreamExt;
@@ -33,6 +33,22 @@ async fn the_s3_adapter_keeps_the_blob_store_contract() {
         read.extend_from_slice(&chunk.expect("chunk"));
     }
     assert_eq!(read, big);
+    let mut part = s
+        .get_range(
+            &key,
+            ByteRange {
+                first: 2_999_990,
+                last: 2_999_999,
+            },
+        )
+        .await
+        .expect("range")
+        .expect("stored");
+    let mut tail = Vec::new();
+    while let Some(chunk) = part.next().await {
+        tail.extend_from_slice(&chunk.expect("chunk"));
+    }
+    assert_eq!(tail, big[2_999_990..].to_vec());
     let other = s
         .put(Bytes::from_static(b"%PDF-1.7 otro"))
         .await

@@ -10,7 +10,9 @@ use chrono::TimeDelta;
 
 use crate::actor::Actor;
 use crate::attachment::AcceptedAttachment;
-use crate::blob::{BlobFault, BlobKey, BlobStore, BlobStream, check, collectable};
+use crate::blob::{
+    BlobFault, BlobKey, BlobStore, BlobStream, ByteRange, check, collectable, slice,
+};
 use crate::case::{Attachment, Case, HistoryEntry};
 use crate::case_lock::CaseLocks;
 use crate::command::{Change, Command, decide, decide_reminder};
@@ -500,7 +502,7 @@ impl CaseService {
         id: u32,
     ) -> Result<(Attachment, Bytes), ServiceError> {
         use futures_util::StreamExt;
-        let (meta, mut stream) = self.attachment_stream(actor, number, id).await?;
+        let (meta, mut stream) = self.attachment_part(actor, number, id, |_| None).await?;
         let mut out = bytes::BytesMut::with_capacity(usize::try_from(meta.size).unwrap_or(0));
         while let Some(chunk) = stream.next().await {
             out.extend_from_slice(&chunk?);
@@ -521,9 +523,27 @@ impl CaseService {
         number: CaseNumber,
         id: u32,
     ) -> Result<(Attachment, BlobStream), ServiceError> {
+        self.attachment_part(actor, number, id, |_| None).await
+    }
+
+    /// As [`CaseService::attachment_stream`], reading only the range
+    /// `pick` chooses from the attachment's metadata (an HTTP `Range`
+    /// resolved against its size), or everything when it chooses none.
+    ///
+    /// # Errors
+    ///
+    /// As [`CaseService::attachment`].
+    pub async fn attachment_part(
+        &self,
+        actor: &Actor,
+        number: CaseNumber,
+        id: u32,
+        pick: impl FnOnce(&Attachment) -> Option<ByteRange> + Send,
+    ) -> Result<(Attachment, BlobStream), ServiceError> {
         let meta = self.visible_attachment(actor, number, id).await?;
+        let range = pick(&meta);
         let stream = self
-            .open(&meta, number)
+            .open(&meta, number, range)
             .await?
             .ok_or(CasiaError::NotFound)?;
         Ok((meta, stream))
@@ -552,10 +572,12 @@ impl CaseService {
         &self,
         meta: &Attachment,
         number: CaseNumber,
+        range: Option<ByteRange>,
     ) -> Result<Option<BlobStream>, StoreError> {
         let blob = || async {
-            match (&self.blobs, BlobKey::parse(&meta.sha256)) {
-                (Some(blobs), Some(key)) => blobs.get(&key).await,
+            match (&self.blobs, BlobKey::parse(&meta.sha256), range) {
+                (Some(blobs), Some(key), None) => blobs.get(&key).await,
+                (Some(blobs), Some(key), Some(r)) => blobs.get_range(&key, r).await,
                 _ => Ok(None),
             }
         };
@@ -563,7 +585,11 @@ impl CaseService {
             return Ok(Some(stream));
         }
         if let Some(bytes) = self.repo.attachment_content(number, meta.id).await? {
-            return Ok(Some(Box::pin(futures_util::stream::iter([Ok(bytes)]))));
+            let whole: BlobStream = Box::pin(futures_util::stream::iter([Ok(bytes)]));
+            return Ok(Some(match range {
+                Some(r) => slice(whole, r),
+                None => whole,
+            }));
         }
         blob().await
     }

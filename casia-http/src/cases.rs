@@ -323,7 +323,9 @@ pub async fn attachment(
         .map_err(|_| ApiError::Malformed("the attachment id must be a number".into()))?;
     let (meta, stream) = state
         .service()
-        .attachment_stream(&actor, number, id)
+        .attachment_part(&actor, number, id, |meta| {
+            crate::download::wanted(meta, &request)
+        })
         .await
         .map_err(ApiError::from_service)?;
     let mut r = crate::download::download(&meta, stream, &request);

@@ -514,7 +514,9 @@ pub async fn document(
     match ctx
         .state
         .service()
-        .attachment_stream(&actor, number, id)
+        .attachment_part(&actor, number, id, |meta| {
+            casia_http::download::wanted(meta, &request)
+        })
         .await
     {
         Ok((meta, stream)) => casia_http::download::download(&meta, stream, &request),
