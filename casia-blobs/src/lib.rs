@@ -84,6 +84,46 @@ impl LocalDirBlobStore {
     }
 }
 
+impl LocalDirBlobStore {
+    /// Up to `len` bytes of blob `key` from byte `first`, in chunks of at
+    /// most [`CHUNK_BYTES`]; `None` when it is not stored.
+    async fn read(
+        &self,
+        key: &BlobKey,
+        first: u64,
+        len: u64,
+    ) -> Result<Option<BlobStream>, StoreError> {
+        let path = self.path_of(key);
+        let mut file = match tokio::fs::File::open(&path).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io("open", &path, e)),
+        };
+        if first > 0 {
+            file.seek(std::io::SeekFrom::Start(first))
+                .await
+                .map_err(|e| io("seek", &path, e))?;
+        }
+        let chunks = stream::try_unfold((file, path, len), |(mut file, path, left)| async move {
+            if left == 0 {
+                return Ok(None);
+            }
+            let want = usize::try_from(left).map_or(CHUNK_BYTES, |l| l.min(CHUNK_BYTES));
+            let mut buf = BytesMut::zeroed(want);
+            let n = file
+                .read(&mut buf)
+                .await
+                .map_err(|e| io("read", &path, e))?;
+            if n == 0 {
+                return Ok(None);
+            }
+            buf.truncate(n);
+            Ok(Some((buf.freeze(), (file, path, left - n as u64))))
+        });
+        Ok(Some(Box::pin(chunks)))
+    }
+}
+
 fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
@@ -161,25 +201,7 @@ impl BlobStore for LocalDirBlobStore {
     }
 
     async fn get(&self, key: &BlobKey) -> Result<Option<BlobStream>, StoreError> {
-        let path = self.path_of(key);
-        let file = match tokio::fs::File::open(&path).await {
-            Ok(f) => f,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io("open", &path, e)),
-        };
-        let chunks = stream::try_unfold((file, path), |(mut file, path)| async move {
-            let mut buf = BytesMut::zeroed(CHUNK_BYTES);
-            let n = file
-                .read(&mut buf)
-                .await
-                .map_err(|e| io("read", &path, e))?;
-            if n == 0 {
-                return Ok(None);
-            }
-            buf.truncate(n);
-            Ok(Some((buf.freeze(), (file, path))))
-        });
-        Ok(Some(Box::pin(chunks)))
+        self.read(key, 0, u64::MAX).await
     }
 
     async fn get_range(
@@ -187,35 +209,7 @@ impl BlobStore for LocalDirBlobStore {
         key: &BlobKey,
         range: ByteRange,
     ) -> Result<Option<BlobStream>, StoreError> {
-        let path = self.path_of(key);
-        let mut file = match tokio::fs::File::open(&path).await {
-            Ok(f) => f,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io("open", &path, e)),
-        };
-        file.seek(std::io::SeekFrom::Start(range.first))
-            .await
-            .map_err(|e| io("seek", &path, e))?;
-        let chunks = stream::try_unfold(
-            (file, path, range.len()),
-            |(mut file, path, left)| async move {
-                if left == 0 {
-                    return Ok(None);
-                }
-                let want = usize::try_from(left).map_or(CHUNK_BYTES, |l| l.min(CHUNK_BYTES));
-                let mut buf = BytesMut::zeroed(want);
-                let n = file
-                    .read(&mut buf)
-                    .await
-                    .map_err(|e| io("read", &path, e))?;
-                if n == 0 {
-                    return Ok(None);
-                }
-                buf.truncate(n);
-                Ok(Some((buf.freeze(), (file, path, left - n as u64))))
-            },
-        );
-        Ok(Some(Box::pin(chunks)))
+        self.read(key, range.first, range.len()).await
     }
 
     async fn exists(&self, key: &BlobKey) -> Result<bool, StoreError> {

@@ -106,6 +106,27 @@ impl S3BlobStore {
         self.root.clone().join("sha256")
     }
 
+    /// The blob's object (or the part `options` ask for) as a stream;
+    /// `None` when it is not stored.
+    async fn fetch(
+        &self,
+        key: &BlobKey,
+        options: GetOptions,
+    ) -> Result<Option<BlobStream>, StoreError> {
+        let path = self.path_of(key);
+        match self.store.get_opts(&path, options).await {
+            Ok(found) => {
+                let what = format!("read {}/{path}", self.url);
+                let stream = found
+                    .into_stream()
+                    .map_err(move |e| failure(what.clone(), e));
+                Ok(Some(Box::pin(stream)))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(failure(format!("get {}/{path}", self.url), e)),
+        }
+    }
+
     /// The object a blob is kept in: `prefix/sha256/ab/cd/<key>`.
     pub fn path_of(&self, key: &BlobKey) -> ObjectPath {
         let k = key.as_str();
@@ -126,18 +147,7 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn get(&self, key: &BlobKey) -> Result<Option<BlobStream>, StoreError> {
-        let path = self.path_of(key);
-        match self.store.get(&path).await {
-            Ok(found) => {
-                let what = format!("read {}/{path}", self.url);
-                let stream = found
-                    .into_stream()
-                    .map_err(move |e| failure(what.clone(), e));
-                Ok(Some(Box::pin(stream)))
-            }
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(failure(format!("get {}/{path}", self.url), e)),
-        }
+        self.fetch(key, GetOptions::default()).await
     }
 
     async fn get_range(
@@ -145,22 +155,11 @@ impl BlobStore for S3BlobStore {
         key: &BlobKey,
         range: ByteRange,
     ) -> Result<Option<BlobStream>, StoreError> {
-        let path = self.path_of(key);
         let options = GetOptions {
             range: Some((range.first..range.last + 1).into()),
             ..GetOptions::default()
         };
-        match self.store.get_opts(&path, options).await {
-            Ok(found) => {
-                let what = format!("read {}/{path}", self.url);
-                let stream = found
-                    .into_stream()
-                    .map_err(move |e| failure(what.clone(), e));
-                Ok(Some(Box::pin(stream)))
-            }
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(failure(format!("get {}/{path}", self.url), e)),
-        }
+        self.fetch(key, options).await
     }
 
     async fn exists(&self, key: &BlobKey) -> Result<bool, StoreError> {
