@@ -103,7 +103,7 @@ fn validate_submission_with_a_1_mib_docx(bencher: divan::Bencher) {
         document_type: "other".into(),
         title: "Contrato".into(),
         file_name: "contrato.docx".into(),
-        content: docx,
+        content: docx.into(),
     }];
     let now = at("2026-11-05T09:00:00Z");
     assert!(validate_submission(&actor, &input, &rules, now).is_ok());

@@ -200,6 +200,53 @@ impl BlobStore for LocalDirBlobStore {
         .await
     }
 
+    /// Moves a staged upload into place: the file is synced and renamed to
+    /// its blob path (it was staged in this store's `tmp/`, the same file
+    /// system), then the folder is synced. Bytes already stored are only
+    /// refreshed, and the staged file is removed.
+    async fn put_file(&self, path: &Path, key: &BlobKey) -> Result<(), StoreError> {
+        let root = self.root.clone();
+        let target = self.path_of(key);
+        let staged = path.to_owned();
+        blocking(move || {
+            let dir = target.parent().unwrap_or(&root).to_owned();
+            match touch(&target) {
+                Ok(()) => {
+                    sync_dir(&dir)?;
+                    let _ = fs::remove_file(&staged);
+                    return Ok(());
+                }
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(io("refresh", &target, e)),
+            }
+            create_dirs(&root, &dir)?;
+            File::open(&staged)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| io("sync", &staged, e))?;
+            if let Err(e) = fs::rename(&staged, &target) {
+                // Staged on another file system: copy through a temporary.
+                if e.kind() != ErrorKind::CrossesDevices {
+                    return Err(io("rename into", &target, e));
+                }
+                let tmp = root.join("tmp").join(format!("copy-{}.tmp", nonce()?));
+                let copied = fs::copy(&staged, &tmp)
+                    .and_then(|_| File::open(&tmp)?.sync_all())
+                    .and_then(|()| fs::rename(&tmp, &target));
+                if let Err(e) = copied {
+                    let _ = fs::remove_file(&tmp);
+                    return Err(io("copy into", &target, e));
+                }
+                let _ = fs::remove_file(&staged);
+            }
+            sync_dir(&dir)
+        })
+        .await
+    }
+
+    fn staging_dir(&self) -> Option<PathBuf> {
+        Some(self.root.join("tmp"))
+    }
+
     async fn get(&self, key: &BlobKey) -> Result<Option<BlobStream>, StoreError> {
         self.read(key, 0, u64::MAX).await
     }

@@ -189,3 +189,47 @@ async fn re_hashing_finds_a_blob_whose_file_was_altered() {
         Some(BlobFault::Corrupt { .. })
     ));
 }
+
+#[tokio::test]
+async fn a_staged_upload_is_moved_in_by_rename_and_a_known_one_only_refreshed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = LocalDirBlobStore::open(dir.path()).expect("open");
+    let staging = store.staging_dir().expect("stages in its own folder");
+    assert_eq!(staging, dir.path().join("tmp"));
+    let bytes = b"%PDF-1.7\nsubido por partes\n".to_vec();
+    let key = BlobKey::of(&bytes);
+    let staged = staging.join("staged-1.tmp");
+    std::fs::write(&staged, &bytes).expect("write");
+    let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&staged).expect("stat"));
+    store.put_file(&staged, &key).await.expect("put_file");
+    assert!(!staged.exists(), "moved, not copied");
+    let blob = store.path_of(&key);
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&blob).expect("stat")),
+        inode,
+        "the same file, renamed into place"
+    );
+    assert_eq!(read(&store, &key).await.0, bytes);
+    // The same bytes staged again: the blob is refreshed, the staged file removed.
+    let old = Utc::now() - TimeDelta::hours(2);
+    std::fs::File::options()
+        .write(true)
+        .open(&blob)
+        .and_then(|f| f.set_modified(old.into()))
+        .expect("age the blob");
+    let again = staging.join("staged-2.tmp");
+    std::fs::write(&again, &bytes).expect("write");
+    store.put_file(&again, &key).await.expect("put_file");
+    assert!(!again.exists());
+    let listed = store.list().await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert!(
+        listed[0].touched_at > Utc::now() - TimeDelta::minutes(1),
+        "refreshed"
+    );
+    assert_eq!(
+        std::fs::read_dir(&staging).expect("tmp").count(),
+        0,
+        "nothing left in tmp/"
+    );
+}

@@ -78,3 +78,38 @@ async fn the_s3_adapter_keeps_the_blob_store_contract() {
     assert!(!s.exists(&other).await.expect("exists"));
     assert_eq!(s.remove_stale_temporaries(after).await.expect("none"), 0);
 }
+
+#[tokio::test]
+async fn a_staged_upload_goes_up_in_parts_and_reads_back_whole() {
+    let Some(server) = S3Server::start(
+        "s3::a_staged_upload_goes_up_in_parts_and_reads_back_whole",
+        "casia-staged",
+    ) else {
+        return;
+    };
+    let settings: Vec<(&str, String)> = server.env();
+    let s = S3BlobStore::from_url_with(&server.url("adjuntos"), &settings).expect("client");
+    assert_eq!(s.staging_dir(), None, "staged anywhere: the upload copies");
+    // Over one 5 MiB part: two parts.
+    let bytes: Vec<u8> = (0..6_000_000u32).map(|i| (i % 241) as u8).collect();
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("staged.tmp");
+    std::fs::write(&path, &bytes).expect("write");
+    let key = BlobKey::of(&bytes);
+    s.put_file(&path, &key).await.expect("put_file");
+    let mut stream = s.get(&key).await.expect("get").expect("stored");
+    let mut read = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        read.extend_from_slice(&chunk.expect("chunk"));
+    }
+    assert_eq!(read, bytes);
+    assert_eq!(
+        s.list()
+            .await
+            .expect("list")
+            .iter()
+            .map(|b| b.size)
+            .collect::<Vec<_>>(),
+        vec![6_000_000]
+    );
+}

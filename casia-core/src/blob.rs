@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -125,6 +126,41 @@ pub trait BlobStore: Send + Sync {
     /// they are durable (a crash after the return loses nothing). Bytes
     /// already stored are not written again; their time is refreshed.
     async fn put(&self, bytes: Bytes) -> Result<BlobKey, StoreError>;
+
+    /// Stores the bytes of the file at `path`, whose SHA-256 is `key` (an
+    /// upload staged as it arrived, [`crate::attachment::StagedContent`]),
+    /// and returns once they are durable, as [`BlobStore::put`] does. The
+    /// store may move the file (a local folder renames it into place), so
+    /// the caller must not count on it afterwards; when the blob is
+    /// already stored its time is refreshed and the file is not needed.
+    ///
+    /// The default reads the file into memory and calls `put`: right for
+    /// stores that hold bytes in memory anyway.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the file cannot be read, its bytes do not hash
+    /// to `key`, or the store fails.
+    async fn put_file(&self, path: &Path, key: &BlobKey) -> Result<(), StoreError> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| StoreError::backend(format!("read {}: {e}", path.display())))?;
+        let stored = self.put(bytes.into()).await?;
+        if &stored != key {
+            return Err(StoreError::backend(format!(
+                "{} holds {stored}, not {key}",
+                path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The folder uploads should be staged in so that
+    /// [`BlobStore::put_file`] can move them in without a copy (a local
+    /// folder's temporaries); `None`: anywhere (the system's temporary
+    /// folder).
+    fn staging_dir(&self) -> Option<PathBuf> {
+        None
+    }
 
     /// The blob's bytes as a stream; `None` when it is not stored.
     async fn get(&self, key: &BlobKey) -> Result<Option<BlobStream>, StoreError>;

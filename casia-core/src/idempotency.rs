@@ -177,7 +177,7 @@ pub fn fingerprint(input: &SubmitInput) -> String {
                 document_type: &a.document_type,
                 title: &a.title,
                 file_name: &a.file_name,
-                sha256: hex(&Sha256::digest(&a.content)),
+                sha256: a.content.sha256(),
             })
             .collect(),
     };
@@ -259,7 +259,7 @@ mod tests {
             document_type: "identity".into(),
             title: "DNI".into(),
             file_name: "dni.pdf".into(),
-            content: Bytes::from(bytes.to_vec()),
+            content: Bytes::from(bytes.to_vec()).into(),
         };
         let mut input = SubmitInput {
             case_type: "inquiry".into(),

@@ -199,22 +199,46 @@ impl CaseService {
         self.blobs.as_ref()
     }
 
-    /// Puts every attachment's bytes in the blob store; says whether there
-    /// is one (then the bytes may be left out of the case write).
-    async fn put_blobs(&self, attachments: &[AcceptedAttachment]) -> Result<bool, StoreError> {
-        let Some(blobs) = &self.blobs else {
-            return Ok(false);
-        };
+    /// Places every accepted attachment's bytes before the case write:
+    /// with a blob store, makes them durable there (a staged file is moved
+    /// in, [`BlobStore::put_file`]) and leaves them out of the write (empty
+    /// `content`); without one, reads a staged file into `content` for the
+    /// case store.
+    async fn place_contents(
+        &self,
+        attachments: &mut [AcceptedAttachment],
+    ) -> Result<(), StoreError> {
         for a in attachments {
-            let key = blobs.put(a.content.clone()).await?;
+            let staged = a.staged.take();
+            let Some(blobs) = &self.blobs else {
+                if let Some(path) = staged {
+                    a.content = std::fs::read(&path)
+                        .map_err(|e| {
+                            StoreError::backend(format!("staged file {}: {e}", path.display()))
+                        })?
+                        .into();
+                }
+                continue;
+            };
+            let key = match &staged {
+                Some(path) => {
+                    let key = BlobKey::parse(&a.meta.sha256).ok_or_else(|| {
+                        StoreError::backend(format!("not a SHA-256: {}", a.meta.sha256))
+                    })?;
+                    blobs.put_file(path, &key).await?;
+                    key
+                }
+                None => blobs.put(std::mem::take(&mut a.content)).await?,
+            };
             if key.as_str() != a.meta.sha256 {
                 return Err(StoreError::backend(format!(
                     "the blob store keyed {} as {key}",
                     a.meta.sha256
                 )));
             }
+            a.content = Bytes::new();
         }
-        Ok(true)
+        Ok(())
     }
 
     /// The rules in force now. A command decides on one snapshot from start
@@ -260,9 +284,7 @@ impl CaseService {
     ) -> Result<Outcome, ServiceError> {
         let now = self.clock.now();
         let mut draft = validate_submission(actor, input, &self.rules(), now)?;
-        if self.put_blobs(draft.attachments()).await? {
-            draft = draft.content_in_blobs();
-        }
+        self.place_contents(draft.attachments_mut()).await?;
         let created = self.repo.create(&draft).await?;
         Ok(Outcome {
             case: created.case.redacted_for(actor),
@@ -289,7 +311,7 @@ impl CaseService {
         key: &IdempotencyKey,
     ) -> Result<Submitted, ServiceError> {
         let now = self.clock.now();
-        let draft = validate_submission(actor, input, &self.rules(), now)?;
+        let mut draft = validate_submission(actor, input, &self.rules(), now)?;
         let Actor::User {
             authorization,
             user,
@@ -318,14 +340,10 @@ impl CaseService {
             }
             refused => return Err(ServiceError::Idempotency(refused)),
         }
-        let draft = match self.put_blobs(draft.attachments()).await {
-            Ok(true) => draft.content_in_blobs(),
-            Ok(false) => draft,
-            Err(e) => {
-                let _ = self.repo.release_idempotency_key(&claim).await;
-                return Err(e.into());
-            }
-        };
+        if let Err(e) = self.place_contents(draft.attachments_mut()).await {
+            let _ = self.repo.release_idempotency_key(&claim).await;
+            return Err(e.into());
+        }
         match self
             .repo
             .create(&draft.with_idempotency(claim.clone()))
@@ -406,11 +424,7 @@ impl CaseService {
                 return Err(CasiaError::VersionConflict.into());
             }
             let mut change = decide(&case, actor, command, &self.rules(), now)?;
-            if self.put_blobs(&change.new_attachments).await? {
-                for a in &mut change.new_attachments {
-                    a.content = Bytes::new();
-                }
-            }
+            self.place_contents(&mut change.new_attachments).await?;
             match self.repo.update(&change).await {
                 Ok(()) => {
                     return Ok(Outcome {

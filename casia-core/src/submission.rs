@@ -94,20 +94,16 @@ impl CaseDraft {
     }
 
     /// The accepted attachments, bytes included (empty bytes once they
-    /// were moved to a blob store, [`CaseDraft::content_in_blobs`]).
+    /// were moved to a blob store: an accepted attachment is never empty,
+    /// DOMAIN.md §6, so empty bytes mean "in the blob store").
     pub fn attachments(&self) -> &[AcceptedAttachment] {
         &self.attachments
     }
 
-    /// The draft with its attachments' bytes left out: they are already
-    /// durable in a [`crate::blob::BlobStore`] under their SHA-256, so the
-    /// store writes only the metadata (an accepted attachment is never
-    /// empty, DOMAIN.md §6, so empty bytes mean "in the blob store").
-    pub fn content_in_blobs(mut self) -> CaseDraft {
-        for a in &mut self.attachments {
-            a.content = Bytes::new();
-        }
-        self
+    /// The accepted attachments, for the service to place their bytes (in
+    /// its blob store, or read from their staged files) before the write.
+    pub(crate) fn attachments_mut(&mut self) -> &mut [AcceptedAttachment] {
+        &mut self.attachments
     }
 
     /// The Madrid year of submission: the year of the case number.

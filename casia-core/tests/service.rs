@@ -795,3 +795,50 @@ fn attachment_bytes_are_served_to_whoever_sees_the_case() {
         "not_found"
     );
 }
+
+/// A staged upload (issue 17) reaches the case whole with or without a blob
+/// store: moved into the blob store, or read into the case store's write.
+#[test]
+fn a_staged_upload_is_filed_with_or_without_a_blob_store() {
+    use casia_core::attachment::{AttachmentContent, StagedContent, sha256_hex};
+    let dir = tempfile::tempdir().expect("dir");
+    let bytes = pdf(9, 70_000);
+    let stage = |name: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).expect("write");
+        NewAttachment {
+            content: AttachmentContent::Staged(
+                StagedContent::judge(path, sha256_hex(&bytes)).expect("judged"),
+            ),
+            ..attachment("other", "Escaneado", Vec::new())
+        }
+    };
+    let (plain, _clock, _store) = memory_service(AttachmentLimits::default());
+    let blobs = Arc::new(casia_core::blob::MemoryBlobStore::new());
+    let (with_blobs, _clock, store) = memory_service(AttachmentLimits::default());
+    let with_blobs = with_blobs.with_blobs(blobs.clone());
+    for (service, name) in [(&plain, "a.tmp"), (&with_blobs, "b.tmp")] {
+        let mut input = inquiry("Con anexo escaneado");
+        input.attachments = vec![stage(name)];
+        let n = block_on(service.submit(&u1(), &input))
+            .expect("submit")
+            .case
+            .number;
+        let (meta, read) = block_on(service.attachment(&u1(), n, 1)).expect("read");
+        assert_eq!(&read[..], &bytes[..], "{name}");
+        assert_eq!(meta.sha256, sha256_hex(&bytes));
+    }
+    let key = casia_core::blob::BlobKey::of(&bytes);
+    assert!(block_on(casia_core::blob::BlobStore::exists(&*blobs, &key)).expect("exists"));
+    // With the blob store the case store kept no bytes; the file was read
+    // (not moved) by the in-memory store's default `put_file`.
+    let in_database = block_on(casia_core::ports::CaseRepository::stored_contents(
+        &*store, None, 10,
+    ))
+    .expect("contents");
+    assert!(
+        in_database.is_empty(),
+        "{} rows of bytes",
+        in_database.len()
+    );
+}

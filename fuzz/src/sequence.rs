@@ -85,7 +85,7 @@ fn command(kind: u8, arg: u8) -> Command {
                     },
                     title: "Doc".into(),
                     file_name: "d.pdf".into(),
-                    content: casia_core::Bytes::from(format!("%PDF-1.7\n{arg}").into_bytes()),
+                    content: format!("%PDF-1.7\n{arg}").into_bytes().into(),
                 }]
             } else {
                 Vec::new()

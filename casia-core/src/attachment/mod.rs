@@ -4,6 +4,7 @@
 pub mod file_name;
 pub mod format;
 mod office;
+pub mod source;
 mod text;
 
 use bytes::Bytes;
@@ -73,8 +74,108 @@ pub struct NewAttachment {
     pub title: String,
     /// The file name as given by the client; only a label, sanitised before it is stored.
     pub file_name: String,
-    /// The bytes.
-    pub content: Bytes,
+    /// The bytes, in memory or staged in a file.
+    pub content: AttachmentContent,
+}
+
+/// An attachment's bytes as a command receives them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttachmentContent {
+    /// The bytes, in memory.
+    Bytes(Bytes),
+    /// Bytes an upload wrote to a file as they arrived, judged from the
+    /// file (issue 17, "Streaming"): never whole in memory.
+    Staged(StagedContent),
+}
+
+impl From<Bytes> for AttachmentContent {
+    fn from(bytes: Bytes) -> AttachmentContent {
+        AttachmentContent::Bytes(bytes)
+    }
+}
+
+impl From<Vec<u8>> for AttachmentContent {
+    fn from(bytes: Vec<u8>) -> AttachmentContent {
+        AttachmentContent::Bytes(bytes.into())
+    }
+}
+
+impl From<&'static [u8]> for AttachmentContent {
+    fn from(bytes: &'static [u8]) -> AttachmentContent {
+        AttachmentContent::Bytes(Bytes::from_static(bytes))
+    }
+}
+
+impl AttachmentContent {
+    /// The size, bytes.
+    pub fn size(&self) -> u64 {
+        match self {
+            AttachmentContent::Bytes(b) => b.len() as u64,
+            AttachmentContent::Staged(s) => s.size,
+        }
+    }
+
+    /// Lower-case hex SHA-256 of the bytes.
+    pub fn sha256(&self) -> String {
+        match self {
+            AttachmentContent::Bytes(b) => sha256_hex(b),
+            AttachmentContent::Staged(s) => s.sha256.clone(),
+        }
+    }
+
+    fn format(&self) -> Result<AttachmentFormat, format::UnsupportedFormat> {
+        match self {
+            AttachmentContent::Bytes(b) => format::detect(b),
+            AttachmentContent::Staged(s) => s.format,
+        }
+    }
+}
+
+/// An upload staged in a file, judged (issue 17, "Streaming"): the HTTP
+/// layer writes each file part to a temporary file as it arrives, hashing
+/// it on the way and stopping at the size limit + 1 byte, then judges it
+/// here by DOMAIN.md §6 from the file in bounded reads
+/// ([`format::detect_in`]). The command checks it in §6's order like bytes
+/// in memory; the service then moves the file into the blob store
+/// ([`crate::blob::BlobStore::put_file`]). The file belongs to whoever
+/// staged it: they delete it when the command is over (it is gone when the
+/// blob store moved it in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagedContent {
+    path: std::path::PathBuf,
+    size: u64,
+    sha256: String,
+    format: Result<AttachmentFormat, format::UnsupportedFormat>,
+}
+
+impl StagedContent {
+    /// Judges the file at `path`, whose SHA-256 (lower-case hex) `sha256`
+    /// was computed while it was written. The size is the file's.
+    ///
+    /// # Errors
+    ///
+    /// The file's open or read error (never an `unsupported_format`
+    /// verdict for a file that could not be read).
+    pub fn judge(path: std::path::PathBuf, sha256: String) -> std::io::Result<StagedContent> {
+        let file = source::FileSource::open(&path)?;
+        let format = format::detect_in(&file)?;
+        Ok(StagedContent {
+            size: source::ContentSource::size(&file),
+            path,
+            sha256,
+            format,
+        })
+    }
+
+    /// The file holding the bytes.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// The size, bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
 }
 
 /// An accepted attachment: its metadata and its bytes, to be written with
@@ -85,8 +186,12 @@ pub struct AcceptedAttachment {
     pub meta: Attachment,
     /// The bytes, to write with the case; empty when they are already in
     /// the service's blob store (issue 17: an accepted attachment is never
-    /// empty, DOMAIN.md §6, so the stores write no content for it).
+    /// empty, DOMAIN.md §6, so the stores write no content for it) or
+    /// still in the staged file of [`AcceptedAttachment::staged`].
     pub content: Bytes,
+    /// The file the bytes were staged in, until the service moves them to
+    /// its blob store (or, without one, reads them into `content`).
+    pub staged: Option<std::path::PathBuf>,
 }
 
 /// Lower-case hex SHA-256.
@@ -135,15 +240,17 @@ pub fn accept_attachments(
         }
         let title =
             AttachmentTitle::parse(&a.title).ok_or(reject(RejectionReason::InvalidTitle))?;
-        let size = a.content.len() as u64;
+        let size = a.content.size();
         if size == 0 {
             return Err(reject(RejectionReason::Empty));
         }
         if size > limits.max_attachment_bytes {
             return Err(reject(RejectionReason::TooLarge));
         }
-        let format =
-            format::detect(&a.content).map_err(|_| reject(RejectionReason::UnsupportedFormat))?;
+        let format = a
+            .content
+            .format()
+            .map_err(|_| reject(RejectionReason::UnsupportedFormat))?;
         count += 1;
         total = total.saturating_add(size);
         if count > limits.max_attachments {
@@ -152,7 +259,7 @@ pub fn accept_attachments(
         if total > limits.max_total_bytes {
             return Err(reject(RejectionReason::TotalTooLarge));
         }
-        let sha256 = sha256_hex(&a.content);
+        let sha256 = a.content.sha256();
         if !seen.insert(sha256.clone()) {
             return Err(CasiaError::DuplicateAttachment { index });
         }
@@ -168,7 +275,14 @@ pub fn accept_attachments(
                 added_at,
                 added_by: added_by.clone(),
             },
-            content: a.content.clone(),
+            content: match &a.content {
+                AttachmentContent::Bytes(b) => b.clone(),
+                AttachmentContent::Staged(_) => Bytes::new(),
+            },
+            staged: match &a.content {
+                AttachmentContent::Bytes(_) => None,
+                AttachmentContent::Staged(s) => Some(s.path.clone()),
+            },
         });
     }
     Ok(accepted)
@@ -199,7 +313,7 @@ mod tests {
             document_type: doc.into(),
             title: title.into(),
             file_name: "../../etc/x.pdf".into(),
-            content,
+            content: content.into(),
         }
     }
 
@@ -337,6 +451,109 @@ mod tests {
             check(1, vec![att("other", "a", pdf(200, 100))], d),
             Err(("duplicate_attachment".into(), 0))
         );
+    }
+
+    fn staged(dir: &std::path::Path, name: &str, bytes: &[u8]) -> AttachmentContent {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).expect("write");
+        AttachmentContent::Staged(StagedContent::judge(path, sha256_hex(bytes)).expect("judged"))
+    }
+
+    #[test]
+    fn staged_files_are_judged_from_disk_like_bytes_in_memory() {
+        let dir = tempfile::tempdir().expect("dir");
+        let docx = casia_test_support::samples::docx();
+        let samples: Vec<(&str, Vec<u8>)> = vec![
+            ("a.pdf", pdf(1, 5000).to_vec()),
+            ("a.docx", docx.clone()),
+            (
+                "a.doc",
+                casia_test_support::samples::compound_file(&["WordDocument"]),
+            ),
+            ("a.txt", "Señor Muñoz\n".repeat(9000).into_bytes()),
+            ("a.html", b"<!--x--><html>".to_vec()),
+            ("a.zip", casia_test_support::samples::zip(&[])),
+            ("a.exe", b"MZ\x90\x00\x03\x00".to_vec()),
+        ];
+        for (name, bytes) in &samples {
+            let AttachmentContent::Staged(s) = staged(dir.path(), name, bytes) else {
+                unreachable!()
+            };
+            assert_eq!(s.format, format::detect(bytes), "{name}");
+            assert_eq!(s.size(), bytes.len() as u64);
+        }
+        let who = ActorRef {
+            role: Role::User,
+            id: Some("u1".into()),
+        };
+        let at = "2026-01-01T00:00:00Z".parse().expect("instant");
+        let new = vec![
+            NewAttachment {
+                content: staged(dir.path(), "d.docx", &docx),
+                ..att("other", "Contrato", Bytes::new())
+            },
+            att("other", "Nota", Bytes::from_static(b"nota")),
+        ];
+        let out = accept_attachments(
+            &[],
+            &new,
+            &catalog(),
+            &AttachmentLimits::default(),
+            at,
+            &who,
+        )
+        .expect("accepted");
+        assert_eq!(out[0].meta.format, format::AttachmentFormat::Docx);
+        assert_eq!(out[0].meta.sha256, sha256_hex(&docx));
+        assert_eq!(out[0].meta.size, docx.len() as u64);
+        assert!(out[0].content.is_empty(), "the bytes stay in the file");
+        assert_eq!(
+            out[0].staged.as_deref(),
+            Some(dir.path().join("d.docx").as_path())
+        );
+        assert_eq!(out[1].staged, None);
+        // A staged file cut at limit + 1 is too large before its format
+        // (a cut PDF is still a PDF; a cut executable still refused as too large).
+        let small = AttachmentLimits {
+            max_attachment_bytes: 10,
+            ..AttachmentLimits::default()
+        };
+        for bytes in [
+            &b"%PDF-1.7\nxx"[..],
+            &b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00"[..],
+        ] {
+            let cut = vec![NewAttachment {
+                content: staged(dir.path(), "cut", bytes),
+                ..att("other", "t", Bytes::new())
+            }];
+            assert!(matches!(
+                accept_attachments(&[], &cut, &catalog(), &small, at, &who),
+                Err(CasiaError::AttachmentRejected {
+                    reason: RejectionReason::TooLarge,
+                    index: 0
+                })
+            ));
+        }
+        // Staged and in-memory copies of the same bytes are duplicates.
+        let dup = vec![
+            NewAttachment {
+                content: staged(dir.path(), "p.pdf", &pdf(3, 99)),
+                ..att("other", "a", Bytes::new())
+            },
+            att("other", "b", pdf(3, 99)),
+        ];
+        assert!(matches!(
+            accept_attachments(
+                &[],
+                &dup,
+                &catalog(),
+                &AttachmentLimits::default(),
+                at,
+                &who
+            ),
+            Err(CasiaError::DuplicateAttachment { index: 1 })
+        ));
+        assert!(StagedContent::judge(dir.path().join("missing"), String::new()).is_err());
     }
 
     #[test]

@@ -25,13 +25,16 @@
 //!   Outlook `.msg`, PowerPoint and encrypted OOXML (`EncryptedPackage`)
 //!   are compound files too, and unsupported. Read with the `cfb` crate.
 
-use std::io::Cursor;
+use std::io::Read;
 
-use quick_xml::Reader;
 use quick_xml::events::Event;
-use rawzip::{CompressionMethod, ZipArchive, ZipArchiveEntryWayfinder, ZipSliceArchive};
+use rawzip::{CompressionMethod, RECOMMENDED_BUFFER_SIZE, ZipArchive, ZipArchiveEntryWayfinder};
 
 use super::format::{AttachmentFormat, UnsupportedFormat};
+use super::source::Reader;
+
+/// A ZIP package read at offsets from the attachment's source.
+type Package<'r, 'a> = ZipArchive<&'r Reader<'a>>;
 
 /// Where the end-of-central-directory record can be: its 22 bytes plus a
 /// comment of at most 65 535 bytes (APPNOTE 4.3.16).
@@ -72,9 +75,10 @@ struct Entry {
 
 /// DOCX, XLSX, ODT or ODS — or unsupported — for content that starts with
 /// a ZIP local file header.
-pub(super) fn zip_package(content: &[u8]) -> Result<AttachmentFormat, UnsupportedFormat> {
+pub(super) fn zip_package(content: &Reader<'_>) -> Result<AttachmentFormat, UnsupportedFormat> {
+    let mut buffer = vec![0u8; RECOMMENDED_BUFFER_SIZE];
     let archive = ZipArchive::with_max_search_space(EOCD_SEARCH)
-        .locate_in_slice(content)
+        .locate_in_reader(content, &mut buffer, content.size())
         .map_err(|_| UnsupportedFormat)?;
     let dir = walk(&archive)?;
     if let Some(mimetype) = dir.first_is_stored_mimetype {
@@ -83,9 +87,10 @@ pub(super) fn zip_package(content: &[u8]) -> Result<AttachmentFormat, Unsupporte
     ooxml(&archive, &dir)
 }
 
-fn walk(archive: &ZipSliceArchive<&[u8]>) -> Result<Directory, UnsupportedFormat> {
+fn walk(archive: &Package<'_, '_>) -> Result<Directory, UnsupportedFormat> {
     let mut dir = Directory::default();
-    let mut entries = archive.entries();
+    let mut buffer = vec![0u8; RECOMMENDED_BUFFER_SIZE];
+    let mut entries = archive.entries(&mut buffer);
     let mut index = 0;
     while let Some(e) = entries.next_entry().map_err(|_| UnsupportedFormat)? {
         if index == MAX_ENTRIES || e.flags().is_encrypted() || e.flags().has_strong_encryption() {
@@ -125,21 +130,24 @@ fn walk(archive: &ZipSliceArchive<&[u8]>) -> Result<Directory, UnsupportedFormat
 }
 
 /// One entry's bytes, stored or deflated, at most [`MAX_PART_BYTES`].
-fn read_entry(
-    archive: &ZipSliceArchive<&[u8]>,
-    entry: Entry,
-) -> Result<Vec<u8>, UnsupportedFormat> {
+fn read_entry(archive: &Package<'_, '_>, entry: Entry) -> Result<Vec<u8>, UnsupportedFormat> {
     if entry.wayfinder.uncompressed_size_hint() > MAX_PART_BYTES as u64 {
         return Err(UnsupportedFormat);
     }
-    let data = archive
+    // The compressed bytes, capped: a deflated part of at most
+    // MAX_PART_BYTES is never much larger than that.
+    let mut data = Vec::new();
+    archive
         .get_entry(entry.wayfinder)
         .map_err(|_| UnsupportedFormat)?
-        .data();
+        .reader()
+        .take(2 * MAX_PART_BYTES as u64)
+        .read_to_end(&mut data)
+        .map_err(|_| UnsupportedFormat)?;
     match entry.method {
-        CompressionMethod::STORE => Ok(data.to_vec()),
+        CompressionMethod::STORE => Ok(data),
         CompressionMethod::DEFLATE => {
-            miniz_oxide::inflate::decompress_to_vec_with_limit(data, MAX_PART_BYTES)
+            miniz_oxide::inflate::decompress_to_vec_with_limit(&data, MAX_PART_BYTES)
                 .map_err(|_| UnsupportedFormat)
         }
         _ => Err(UnsupportedFormat),
@@ -147,7 +155,7 @@ fn read_entry(
 }
 
 fn odf(
-    archive: &ZipSliceArchive<&[u8]>,
+    archive: &Package<'_, '_>,
     dir: &Directory,
     mimetype: ZipArchiveEntryWayfinder,
 ) -> Result<AttachmentFormat, UnsupportedFormat> {
@@ -178,7 +186,7 @@ fn odf(
 }
 
 fn ooxml(
-    archive: &ZipSliceArchive<&[u8]>,
+    archive: &Package<'_, '_>,
     dir: &Directory,
 ) -> Result<AttachmentFormat, UnsupportedFormat> {
     let entry = dir.content_types.ok_or(UnsupportedFormat)?;
@@ -217,7 +225,7 @@ struct ContentTypes {
 impl ContentTypes {
     fn parse(xml: &[u8]) -> Result<ContentTypes, UnsupportedFormat> {
         let text = std::str::from_utf8(xml).map_err(|_| UnsupportedFormat)?;
-        let mut reader = Reader::from_str(text.trim_start_matches('\u{FEFF}'));
+        let mut reader = quick_xml::Reader::from_str(text.trim_start_matches('\u{FEFF}'));
         let mut types = ContentTypes::default();
         loop {
             match reader.read_event().map_err(|_| UnsupportedFormat)? {
@@ -275,8 +283,8 @@ fn memchr_find(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// DOC or XLS — or unsupported — for content that starts with the compound
 /// file signature.
-pub(super) fn compound_file(content: &[u8]) -> Result<AttachmentFormat, UnsupportedFormat> {
-    let file = cfb::CompoundFile::open(Cursor::new(content)).map_err(|_| UnsupportedFormat)?;
+pub(super) fn compound_file(content: &Reader<'_>) -> Result<AttachmentFormat, UnsupportedFormat> {
+    let file = cfb::CompoundFile::open(content.stream_from(0)).map_err(|_| UnsupportedFormat)?;
     let (mut word, mut excel, mut other) = (false, false, false);
     for entry in file.read_root_storage() {
         match (entry.name(), entry.is_stream()) {

@@ -9,6 +9,7 @@ use quick_xml::events::Event;
 use quick_xml::name::{Namespace, ResolveResult};
 
 use super::format::{AttachmentFormat, UnsupportedFormat};
+use super::source::{Reader, WINDOW};
 
 /// The WHATWG "HTML" patterns (MIME Sniffing §7.1, "identifying a resource
 /// with an unknown MIME type"), matched ASCII case-insensitively and each
@@ -41,47 +42,147 @@ const XHTML_NAMESPACE: &[u8] = b"http://www.w3.org/1999/xhtml";
 /// `GIF87a`, `PK\3\4`) never outvote valid text (DOMAIN.md §6).
 const AR_SIGNATURE: &[u8] = b"!<arch>\n";
 
+/// Valid UTF-8 without a NUL byte, read in windows: what a short
+/// signature cannot outvote.
+pub(super) fn is_valid_text(content: &Reader<'_>) -> bool {
+    let mut valid = true;
+    // The bytes of a character cut by a window's end, carried over.
+    let mut carry: Vec<u8> = Vec::with_capacity(4);
+    let read = content.windows(0, |window| {
+        if window.contains(&0) {
+            valid = false;
+            return false;
+        }
+        let joined;
+        let bytes = if carry.is_empty() {
+            window
+        } else {
+            joined = [carry.as_slice(), window].concat();
+            joined.as_slice()
+        };
+        match std::str::from_utf8(bytes) {
+            Ok(_) => carry.clear(),
+            // Only the last character is incomplete: keep it for the next window.
+            Err(e) if e.error_len().is_none() && bytes.len() - e.valid_up_to() < 4 => {
+                carry = bytes[e.valid_up_to()..].to_vec();
+            }
+            Err(_) => valid = false,
+        }
+        valid
+    });
+    read.is_ok() && valid && carry.is_empty()
+}
+
 /// `Text`, `Xml` (text whose first significant character is `<`), or
-/// unsupported.
-pub(super) fn detect_text(content: &[u8]) -> Result<AttachmentFormat, UnsupportedFormat> {
-    if content.contains(&0) || content.starts_with(AR_SIGNATURE) {
+/// unsupported. The content is read in windows: validity over all of it,
+/// then only as far as the first significant character and, for XML, the
+/// root element.
+pub(super) fn detect_text(content: &Reader<'_>) -> Result<AttachmentFormat, UnsupportedFormat> {
+    let mut head = [0u8; AR_SIGNATURE.len()];
+    let n = content
+        .read_full_at(0, &mut head)
+        .map_err(|_| UnsupportedFormat)?;
+    if head[..n].starts_with(AR_SIGNATURE) || !is_valid_text(content) {
         return Err(UnsupportedFormat);
     }
-    let text = std::str::from_utf8(content).map_err(|_| UnsupportedFormat)?;
-    let mut body = skip_insignificant(text);
+    let text = Text::new(content);
+    let mut body = text.skip_insignificant(0)?;
     loop {
-        if starts_with_html_pattern(body) {
+        if starts_with_html_pattern(&text.peek(body, HTML_LOOKAHEAD)?) {
             return Err(UnsupportedFormat);
         }
         // A comment the WHATWG patterns do not catch (`<!--x-->`) cannot
         // hide a page behind it: look again after it.
-        match body
-            .strip_prefix("<!--")
-            .and_then(|rest| rest.split_once("-->"))
-        {
-            Some((_, after)) => body = skip_insignificant(after),
+        if text.peek(body, 4)? != b"<!--" {
+            break;
+        }
+        match text.find(body + 4, b"-->")? {
+            Some(end) => body = text.skip_insignificant(end + 3)?,
             None => break,
         }
     }
-    if !body.starts_with('<') {
+    if text.peek(body, 1)? != b"<" {
         return Ok(AttachmentFormat::Text);
     }
-    if xml_root_is_a_page(body) {
+    if xml_root_is_a_page(content, body) {
         return Err(UnsupportedFormat);
     }
     Ok(AttachmentFormat::Xml)
 }
 
-/// Skips BOMs, white space and the zero-width characters a browser ignores
-/// before markup (U+200B–U+200D, U+2060, U+FEFF).
-fn skip_insignificant(text: &str) -> &str {
-    text.trim_start_matches(|c: char| {
-        c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
-    })
+/// The longest HTML pattern and its terminating byte.
+const HTML_LOOKAHEAD: usize = 15;
+
+/// Valid UTF-8 content read at offsets (validity was checked first, so a
+/// character boundary found from a lead byte is one).
+struct Text<'r, 'a> {
+    content: &'r Reader<'a>,
 }
 
-fn starts_with_html_pattern(body: &str) -> bool {
-    let bytes = body.as_bytes();
+impl<'r, 'a> Text<'r, 'a> {
+    fn new(content: &'r Reader<'a>) -> Text<'r, 'a> {
+        Text { content }
+    }
+
+    /// Up to `n` bytes at `at` (fewer at the end).
+    fn peek(&self, at: u64, n: usize) -> Result<Vec<u8>, UnsupportedFormat> {
+        let mut buf = vec![0u8; n];
+        let got = self
+            .content
+            .read_full_at(at, &mut buf)
+            .map_err(|_| UnsupportedFormat)?;
+        buf.truncate(got);
+        Ok(buf)
+    }
+
+    /// Skips BOMs, white space and the zero-width characters a browser
+    /// ignores before markup (U+200B–U+200D, U+2060, U+FEFF); the offset
+    /// of the first other character (or the end).
+    fn skip_insignificant(&self, mut at: u64) -> Result<u64, UnsupportedFormat> {
+        loop {
+            let window = self.peek(at, WINDOW)?;
+            if window.is_empty() {
+                return Ok(at);
+            }
+            // The window may end inside a character: judge only whole ones.
+            let whole = match std::str::from_utf8(&window) {
+                Ok(s) => s,
+                Err(e) => std::str::from_utf8(&window[..e.valid_up_to()]).unwrap_or(""),
+            };
+            let rest = whole.trim_start_matches(|c: char| {
+                c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+            });
+            let skipped = (whole.len() - rest.len()) as u64;
+            if !rest.is_empty() || skipped == 0 {
+                return Ok(at + skipped);
+            }
+            at += skipped;
+        }
+    }
+
+    /// The offset of the first `needle` at or after `from`.
+    fn find(&self, from: u64, needle: &[u8]) -> Result<Option<u64>, UnsupportedFormat> {
+        let mut found = None;
+        let mut at = from;
+        let keep = needle.len() - 1;
+        let mut tail: Vec<u8> = Vec::new();
+        self.content
+            .windows(from, |window| {
+                let joined = [tail.as_slice(), window].concat();
+                if let Some(i) = joined.windows(needle.len()).position(|w| w == needle) {
+                    found = Some(at - tail.len() as u64 + i as u64);
+                    return false;
+                }
+                at += window.len() as u64;
+                tail = joined[joined.len().saturating_sub(keep)..].to_vec();
+                true
+            })
+            .map_err(|_| UnsupportedFormat)?;
+        Ok(found)
+    }
+}
+
+fn starts_with_html_pattern(bytes: &[u8]) -> bool {
     HTML_PATTERNS.iter().any(|pattern| {
         let p = pattern.as_bytes();
         bytes
@@ -95,15 +196,19 @@ fn starts_with_html_pattern(body: &str) -> bool {
     })
 }
 
-/// Whether the XML document's root element is `svg` or `html` (any case)
-/// or is in the SVG or XHTML namespace. The prolog (declaration, comments,
-/// processing instructions, DOCTYPE with internal subset) is read by
-/// quick-xml; a document too broken to reach its root is judged by whether
-/// it mentions `<svg` or `<html` at all.
-fn xml_root_is_a_page(document: &str) -> bool {
-    let mut reader = NsReader::from_str(document);
+/// Whether the XML document starting at `body` has a root element `svg` or
+/// `html` (any case) or one in the SVG or XHTML namespace. The prolog
+/// (declaration, comments, processing instructions, DOCTYPE with internal
+/// subset) is read by quick-xml, one event at a time; a document too broken
+/// to reach its root is judged by whether it mentions `<svg` or `<html` at
+/// all.
+fn xml_root_is_a_page(content: &Reader<'_>, body: u64) -> bool {
+    let input = std::io::BufReader::with_capacity(WINDOW, content.stream_from(body));
+    let mut reader = NsReader::from_reader(input);
+    let mut event = Vec::new();
     loop {
-        match reader.read_resolved_event() {
+        event.clear();
+        match reader.read_resolved_event_into(&mut event) {
             Ok((ns, Event::Start(e) | Event::Empty(e))) => {
                 let local = e.local_name();
                 let local = local.as_ref();
@@ -117,19 +222,148 @@ fn xml_root_is_a_page(document: &str) -> bool {
             }
             Ok((_, Event::Eof)) => return false,
             Ok(_) => {}
-            Err(_) => return mentions_a_page(document),
+            Err(_) => return mentions_a_page(content, body),
         }
     }
 }
 
-fn mentions_a_page(document: &str) -> bool {
-    let lower = document.to_ascii_lowercase();
-    lower.contains("<svg") || lower.contains("<html") || lower.contains(":svg")
+/// `<svg`, `<html` or `:svg` anywhere from `body` on, in any case.
+fn mentions_a_page(content: &Reader<'_>, body: u64) -> bool {
+    const NEEDLES: [&[u8]; 3] = [b"<svg", b"<html", b":svg"];
+    let mut found = false;
+    let mut tail: Vec<u8> = Vec::new();
+    let read = content.windows(body, |window| {
+        let mut joined = tail.clone();
+        joined.extend(window.iter().map(u8::to_ascii_lowercase));
+        found = NEEDLES
+            .iter()
+            .any(|n| joined.windows(n.len()).any(|w| w == *n));
+        tail = joined[joined.len().saturating_sub(4)..].to_vec();
+        !found
+    });
+    // Unreadable: the caller reports the read failure, not this verdict.
+    found || read.is_err()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The judgement on the whole text at once (how it was decided before
+    /// uploads were streamed): the windowed reads must agree with it.
+    fn whole_text_oracle(content: &[u8]) -> Result<AttachmentFormat, UnsupportedFormat> {
+        fn skip(text: &str) -> &str {
+            text.trim_start_matches(|c: char| {
+                c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+            })
+        }
+        if content.contains(&0) || content.starts_with(AR_SIGNATURE) {
+            return Err(UnsupportedFormat);
+        }
+        let text = std::str::from_utf8(content).map_err(|_| UnsupportedFormat)?;
+        let mut body = skip(text);
+        loop {
+            if starts_with_html_pattern(body.as_bytes()) {
+                return Err(UnsupportedFormat);
+            }
+            match body.strip_prefix("<!--").and_then(|r| r.split_once("-->")) {
+                Some((_, after)) => body = skip(after),
+                None => break,
+            }
+        }
+        if !body.starts_with('<') {
+            return Ok(AttachmentFormat::Text);
+        }
+        let mut reader = NsReader::from_str(body);
+        loop {
+            match reader.read_resolved_event() {
+                Ok((ns, Event::Start(e) | Event::Empty(e))) => {
+                    let local = e.local_name();
+                    let page = local.as_ref().eq_ignore_ascii_case(b"svg")
+                        || local.as_ref().eq_ignore_ascii_case(b"html")
+                        || matches!(ns, ResolveResult::Bound(Namespace(uri))
+                            if uri == SVG_NAMESPACE || uri == XHTML_NAMESPACE);
+                    return if page {
+                        Err(UnsupportedFormat)
+                    } else {
+                        Ok(AttachmentFormat::Xml)
+                    };
+                }
+                Ok((_, Event::Eof)) => return Ok(AttachmentFormat::Xml),
+                Ok(_) => {}
+                Err(_) => {
+                    let lower = body.to_ascii_lowercase();
+                    let page =
+                        lower.contains("<svg") || lower.contains("<html") || lower.contains(":svg");
+                    return if page {
+                        Err(UnsupportedFormat)
+                    } else {
+                        Ok(AttachmentFormat::Xml)
+                    };
+                }
+            }
+        }
+    }
+
+    /// Pieces that matter to the text rules, put around the 64 KiB window
+    /// boundaries.
+    fn piece() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            " ",
+            "\n",
+            "\u{FEFF}",
+            "\u{200B}",
+            "ñ",
+            "€",
+            "😀",
+            "<!--",
+            "-->",
+            "<!--x-->",
+            "<html>",
+            "<svg/>",
+            "<p ",
+            "<factura/>",
+            "<?xml version=\"1.0\"?>",
+            "texto",
+            "<",
+            ">",
+            "\u{0}",
+            "<svg",
+            ":svg",
+            "<a",
+        ])
+        .prop_map(str::to_owned)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// For all texts whose significant start, comments or cut
+        /// characters straddle a read window, the windowed judgement is
+        /// the whole-text judgement.
+        #[test]
+        fn windowed_reads_judge_as_the_whole_text(
+            lead in prop::sample::select(vec![0usize, 1, WINDOW - 8, WINDOW - 3, WINDOW - 1, 2 * WINDOW - 5]),
+            filler in prop::sample::select(vec![" ", "\u{200B}", "a", "\u{FEFF}", "<!--"]),
+            pieces in prop::collection::vec(piece(), 0..12),
+            invalid_at_end in any::<bool>(),
+        ) {
+            let mut text = filler.repeat(lead / filler.len());
+            for p in &pieces {
+                text.push_str(p);
+            }
+            let mut bytes = text.into_bytes();
+            if invalid_at_end {
+                bytes.push(0xC3); // a cut two-byte character: not UTF-8
+            }
+            prop_assert_eq!(detect_text(&bytes), whole_text_oracle(&bytes));
+        }
+    }
+
+    fn detect_text(bytes: &[u8]) -> Result<AttachmentFormat, UnsupportedFormat> {
+        super::detect_text(&Reader::new(&bytes))
+    }
 
     fn verdict(s: &str) -> Result<AttachmentFormat, UnsupportedFormat> {
         detect_text(s.as_bytes())
