@@ -26,6 +26,7 @@ use crate::extract::{
     parse_json, read_multipart,
 };
 use crate::problem::{ApiError, Problem};
+use crate::staging::Staging;
 use crate::state::AppState;
 
 /// A case answer: the case JSON with `ETag: "<version>"`.
@@ -92,9 +93,12 @@ pub async fn submit(
                 })?,
         ),
     };
+    // Files staged for this request are deleted when it ends (moved into
+    // the blob store first when accepted).
+    let mut staging = Staging::for_state(&state);
     let input = match body_kind(req.headers())? {
         BodyKind::Multipart => {
-            let form = read_multipart(req, &state, "case").await?;
+            let form = read_multipart(req, &state, "case", staging.as_mut()).await?;
             let json = form.json.ok_or_else(|| {
                 ApiError::Malformed("the multipart part `case` is missing".into())
             })?;
@@ -390,9 +394,10 @@ pub async fn documentation(
     if_match: IfMatch,
     req: Request,
 ) -> Result<Response, ApiError> {
+    let mut staging = Staging::for_state(&state);
     let (comment, attachments) = match body_kind(req.headers())? {
         BodyKind::Multipart => {
-            let form = read_multipart(req, &state, "meta").await?;
+            let form = read_multipart(req, &state, "meta", staging.as_mut()).await?;
             let meta: DocumentationMeta = match form.json {
                 Some(json) => parse_json(&json, "the `meta` part")?,
                 None => {
@@ -419,7 +424,9 @@ pub async fn documentation(
         comment,
         attachments,
     };
-    run(&state, &actor, &number, if_match, command).await
+    let answer = run(&state, &actor, &number, if_match, command).await;
+    drop(staging);
+    answer
 }
 
 macro_rules! command_endpoint {

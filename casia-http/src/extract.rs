@@ -12,12 +12,13 @@ use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use casia_core::attachment::NewAttachment;
+use casia_core::attachment::{AttachmentContent, NewAttachment};
 use casia_core::{Actor, CaseNumber};
 use serde::de::DeserializeOwned;
 
 use crate::dto::AttachmentRef;
 use crate::problem::ApiError;
+use crate::staging::Staging;
 use crate::state::AppState;
 
 /// How a request body is encoded.
@@ -194,9 +195,14 @@ pub struct FilePart {
     /// The part's file name as the client sent it (the part name when it sent none); sanitised
     /// later by the core.
     pub file_name: String,
-    /// The part's bytes.
-    pub content: Bytes,
+    /// The part's bytes: in memory, or staged in a file as they arrived.
+    pub content: AttachmentContent,
 }
+
+/// The most bytes the JSON part of a multipart body may have: it is
+/// held in memory (a case's title, description and complementary data
+/// are a few KiB).
+pub const JSON_PART_LIMIT: usize = 1024 * 1024;
 
 /// A multipart request split into its JSON part and its file parts.
 #[derive(Debug)]
@@ -207,17 +213,23 @@ pub struct MultipartForm {
     pub files: BTreeMap<String, FilePart>,
 }
 
-/// Reads a whole multipart body; `json_part` names the JSON part, every
-/// other part is a file. A repeated part name is malformed.
+/// Reads a whole multipart body; `json_part` names the JSON part, which
+/// must come first (HTTP.md), every other part is a file. A repeated part
+/// name is malformed. With
+/// `staging`, each file part is written to a staging file as it arrives
+/// ([`Staging::stage`]) instead of being read into memory.
 ///
 /// # Errors
 ///
 /// [`ApiError::Malformed`] for a malformed body, an unnamed or repeated
-/// part; [`ApiError::PayloadTooLarge`] past the body limit.
+/// part, a file part before the JSON part; [`ApiError::PayloadTooLarge`]
+/// past the body limit or a JSON part
+/// over [`JSON_PART_LIMIT`]; [`ApiError::Internal`] when staging fails.
 pub async fn read_multipart<S: Send + Sync>(
     req: Request,
     state: &S,
     json_part: &str,
+    mut staging: Option<&mut Staging>,
 ) -> Result<MultipartForm, ApiError> {
     // The declared body length bounds every part: a part is read into one
     // buffer of about its size instead of one that doubles as it grows.
@@ -243,16 +255,50 @@ pub async fn read_multipart<S: Send + Sync>(
             .filter(|n| !n.is_empty())
             .ok_or_else(|| ApiError::Malformed("a multipart part has no name".into()))?
             .to_owned();
+        // HTTP.md: the JSON part comes first, so files can be streamed
+        // knowing what they are for; a file part before it is malformed.
+        if name != json_part && form.json.is_none() {
+            return Err(ApiError::Malformed(format!(
+                "the file part `{name}` comes before the part `{json_part}`, which must be first"
+            )));
+        }
         let file_name = field.file_name().map(str::to_owned);
         let mut field = field;
+        if name != json_part
+            && let Some(staging) = staging.as_deref_mut()
+        {
+            let chunks = futures_util::stream::unfold(&mut field, |field| async move {
+                let chunk = field.chunk().await.map_err(|e| multipart_error(&e));
+                chunk.transpose().map(|c| (c, field))
+            });
+            let staged = staging.stage(chunks).await?;
+            let part = FilePart {
+                file_name: file_name.unwrap_or_else(|| name.clone()),
+                content: AttachmentContent::Staged(staged),
+            };
+            if form.files.insert(name.clone(), part).is_some() {
+                return Err(ApiError::Malformed(format!(
+                    "the part `{name}` is repeated"
+                )));
+            }
+            continue;
+        }
         let mut buffer: Vec<u8> = Vec::new();
         while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(&e))? {
             if buffer.is_empty()
                 && let Some(total) = declared
             {
-                buffer.reserve_exact(total.saturating_sub(buffer.len()).max(chunk.len()));
+                let cap = if name == json_part {
+                    JSON_PART_LIMIT
+                } else {
+                    total
+                };
+                buffer.reserve_exact(cap.min(total).max(chunk.len()));
             }
             buffer.extend_from_slice(&chunk);
+            if name == json_part && buffer.len() > JSON_PART_LIMIT {
+                return Err(ApiError::PayloadTooLarge);
+            }
         }
         buffer.shrink_to_fit();
         let bytes = Bytes::from(buffer);
@@ -266,7 +312,7 @@ pub async fn read_multipart<S: Send + Sync>(
         }
         let part = FilePart {
             file_name: file_name.unwrap_or_else(|| name.clone()),
-            content: bytes,
+            content: bytes.into(),
         };
         if form.files.insert(name.clone(), part).is_some() {
             return Err(ApiError::Malformed(format!(
@@ -410,7 +456,7 @@ mod tests {
     fn parts_must_match_the_attachment_list() {
         let file = |n: &str| FilePart {
             file_name: format!("{n}.pdf"),
-            content: Bytes::from(b"%PDF-1.4".to_vec()),
+            content: Bytes::from(b"%PDF-1.4".to_vec()).into(),
         };
         let r = |p: &str| AttachmentRef {
             part: p.into(),

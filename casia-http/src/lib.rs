@@ -33,6 +33,7 @@ pub mod operations;
 pub mod problem;
 pub mod receipts;
 pub mod server;
+pub mod staging;
 pub mod state;
 
 pub use app::{app, app_with};

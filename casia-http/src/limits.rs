@@ -49,6 +49,14 @@ pub const MEMORY_PER_BODY_BYTE: u64 = 3;
 /// bytes of resident memory per body byte; 2 keeps a margin).
 pub const MEMORY_PER_BODY_BYTE_WITH_BLOBS: u64 = 2;
 
+/// What a streamed multipart body holds in memory at most (issue 17,
+/// "Streaming"): with a blob store its file parts go to staging files as
+/// they arrive, so only the JSON part
+/// ([`JSON_PART_LIMIT`](crate::extract::JSON_PART_LIMIT)) and the parser's
+/// and the file writer's buffers are in memory. The budget counts a
+/// streamed body as this many bytes (or its length, when smaller).
+pub const STREAMED_BODY_HOLD: u64 = 2 * 1024 * 1024;
+
 /// The weight of a body byte for the service `state` runs.
 pub fn memory_per_body_byte(state: &AppState) -> u64 {
     if state.service().blobs().is_some() {
@@ -176,6 +184,18 @@ pub async fn body_budget(State(state): State<AppState>, req: Request, next: Next
         bytes: AtomicU64::new(0),
         exceeded: AtomicBool::new(false),
     });
+    // A multipart body is streamed to staging files when there is a blob
+    // store (crate::staging): it holds at most STREAMED_BODY_HOLD.
+    let streamed = state.service().blobs().is_some()
+        && matches!(
+            crate::extract::body_kind(req.headers()),
+            Ok(crate::extract::BodyKind::Multipart)
+        );
+    let declared = if streamed {
+        Some(declared.map_or(STREAMED_BODY_HOLD, |n| n.min(STREAMED_BODY_HOLD)))
+    } else {
+        declared
+    };
     let req = match declared {
         // Nothing to hold, or over the request limit: the limit's 413 comes
         // next, before any byte is read.

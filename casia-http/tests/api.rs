@@ -747,69 +747,50 @@ async fn submission_rule_errors_map_to_their_statuses() {
     assert!(h.store.is_empty(), "nothing was stored");
 }
 
+/// Submits an inquiry as A1/u1 with one file part `f` of document type
+/// `doc` and returns the 422 problem (`attachment_rejected`).
+async fn refused_file(h: &Harness, doc: &str, name: &str, bytes: &[u8]) -> Value {
+    let mut c = inquiry();
+    c["attachments"] = json!([{"part": "f", "document_type": doc, "title": "Fichero"}]);
+    let case = c.to_string();
+    post_multipart(
+        h,
+        "/v1/cases",
+        &user(),
+        &[("case", None, case.as_bytes()), ("f", Some(name), bytes)],
+    )
+    .await
+    .problem(StatusCode::UNPROCESSABLE_ENTITY, "attachment_rejected")
+}
+
 #[tokio::test]
 async fn attachment_errors_map_to_422_and_409() {
     let h = harness();
-    let u = user();
-    let one = |doc: &str| json!([{"part": "f", "document_type": doc, "title": "Fichero"}]);
-    let submit_with = |parts: Value| {
-        let mut c = inquiry();
-        c["attachments"] = parts;
-        c.to_string()
-    };
-    let case = submit_with(one("other"));
-    let p = post_multipart(
-        &h,
-        "/v1/cases",
-        &u,
-        &[
-            ("case", None, case.as_bytes()),
-            ("f", Some("x.exe"), b"MZ\x90\x00\x03\x00\x00\x00\x04\x00"),
-        ],
-    )
-    .await
-    .problem(StatusCode::UNPROCESSABLE_ENTITY, "attachment_rejected");
+    let p = refused_file(&h, "other", "x.exe", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00").await;
     assert_eq!(p["reason"], "unsupported_format");
     assert_eq!(p["index"], 0);
-    let case = submit_with(one("passport_of_mars"));
-    let p = post_multipart(
-        &h,
-        "/v1/cases",
-        &u,
-        &[
-            ("case", None, case.as_bytes()),
-            ("f", Some("a.txt"), b"hola"),
-        ],
-    )
-    .await
-    .problem(StatusCode::UNPROCESSABLE_ENTITY, "attachment_rejected");
+    let p = refused_file(&h, "passport_of_mars", "a.txt", b"hola").await;
     assert_eq!(p["reason"], "unknown_document_type");
     // One file over max_attachment_bytes, inside the request limit: the core's 422.
     let big = vec![b'a'; (MAX_FILE + 1) as usize];
-    let case = submit_with(one("other"));
-    let p = post_multipart(
-        &h,
-        "/v1/cases",
-        &u,
-        &[
-            ("case", None, case.as_bytes()),
-            ("f", Some("big.txt"), &big),
-        ],
-    )
-    .await
-    .problem(StatusCode::UNPROCESSABLE_ENTITY, "attachment_rejected");
+    let p = refused_file(&h, "other", "big.txt", &big).await;
     assert_eq!(p["reason"], "too_large");
     // The same bytes twice.
+    assert_eq!(duplicate_pair(&h).await["index"], 1);
+}
+
+/// Submits two equal files; the 409 problem (`duplicate_attachment`).
+async fn duplicate_pair(h: &Harness) -> Value {
     let mut c = inquiry();
     c["attachments"] = json!([
         {"part": "a", "document_type": "other", "title": "Uno"},
         {"part": "b", "document_type": "other", "title": "Dos"},
     ]);
     let case = c.to_string();
-    let p = post_multipart(
-        &h,
+    post_multipart(
+        h,
         "/v1/cases",
-        &u,
+        &user(),
         &[
             ("case", None, case.as_bytes()),
             ("a", Some("a.txt"), b"igual"),
@@ -817,8 +798,7 @@ async fn attachment_errors_map_to_422_and_409() {
         ],
     )
     .await
-    .problem(StatusCode::CONFLICT, "duplicate_attachment");
-    assert_eq!(p["index"], 1);
+    .problem(StatusCode::CONFLICT, "duplicate_attachment")
 }
 
 #[tokio::test]
@@ -1995,4 +1975,210 @@ async fn bodies_over_the_memory_budget_are_503() {
         0,
         "every reservation released"
     );
+}
+
+// ---- streamed uploads (issue 17) -------------------------------------------
+
+/// A memory blob store that stages in its own folder and counts how bytes
+/// arrive: `put_file` (a staged upload moved in) or `put` (bytes in memory).
+struct StagingProbe {
+    inner: casia_core::blob::MemoryBlobStore,
+    dir: tempfile::TempDir,
+    files: std::sync::atomic::AtomicUsize,
+    buffers: std::sync::atomic::AtomicUsize,
+}
+
+impl StagingProbe {
+    fn staged_left(&self) -> usize {
+        std::fs::read_dir(self.dir.path()).map_or(0, |d| d.count())
+    }
+}
+
+#[async_trait]
+impl casia_core::blob::BlobStore for StagingProbe {
+    async fn put(&self, bytes: Bytes) -> Result<casia_core::blob::BlobKey, StoreError> {
+        self.buffers
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.put(bytes).await
+    }
+    async fn put_file(
+        &self,
+        path: &std::path::Path,
+        key: &casia_core::blob::BlobKey,
+    ) -> Result<(), StoreError> {
+        assert!(path.starts_with(self.dir.path()), "staged in staging_dir");
+        self.files.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let bytes = std::fs::read(path).expect("staged file");
+        assert_eq!(
+            &casia_core::blob::BlobKey::of(&bytes),
+            key,
+            "hashed as written"
+        );
+        self.inner.put(bytes.into()).await.map(|_| ())
+    }
+    fn staging_dir(&self) -> Option<std::path::PathBuf> {
+        Some(self.dir.path().to_owned())
+    }
+    async fn get(
+        &self,
+        key: &casia_core::blob::BlobKey,
+    ) -> Result<Option<casia_core::blob::BlobStream>, StoreError> {
+        self.inner.get(key).await
+    }
+    async fn exists(&self, key: &casia_core::blob::BlobKey) -> Result<bool, StoreError> {
+        self.inner.exists(key).await
+    }
+    async fn list(&self) -> Result<Vec<casia_core::blob::BlobInfo>, StoreError> {
+        self.inner.list().await
+    }
+    async fn delete_if_untouched_since(
+        &self,
+        key: &casia_core::blob::BlobKey,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        self.inner.delete_if_untouched_since(key, cutoff).await
+    }
+}
+
+fn streamed_harness() -> (Harness, Arc<StagingProbe>) {
+    let probe = Arc::new(StagingProbe {
+        inner: casia_core::blob::MemoryBlobStore::new(),
+        dir: tempfile::tempdir().expect("staging dir"),
+        files: Default::default(),
+        buffers: Default::default(),
+    });
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(FixedClock::new(at("2026-11-05T09:00:00Z")));
+    let mut rules = CaseRules::with_defaults(ReceiptKey::new("receipt-test-key"));
+    rules.limits = limits();
+    let service = CaseService::new(
+        store.clone(),
+        clock.clone() as Arc<dyn Clock>,
+        Arc::new(rules),
+    )
+    .with_blobs(probe.clone());
+    let state = AppState::with_options(
+        service,
+        store.clone() as Arc<dyn Outbox>,
+        None,
+        Authenticator::hs256(SECRET),
+        HttpOptions::default(),
+    );
+    (
+        Harness {
+            app: app(state.clone()),
+            clock,
+            store,
+            state,
+        },
+        probe,
+    )
+}
+
+#[tokio::test]
+async fn with_a_blob_store_file_parts_are_staged_judged_from_disk_and_moved_in() {
+    let (h, probe) = streamed_harness();
+    let c = submit_nss(&h).await;
+    let n = c["number"].as_str().expect("number");
+    assert_eq!(probe.files.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(
+        probe.buffers.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no file went through memory"
+    );
+    assert_eq!(probe.staged_left(), 0, "staging files are gone");
+    let a = get(&h, &format!("/v1/cases/{n}/attachments/1"), Some(&user())).await;
+    assert_eq!(a.body, PDF_BYTES);
+    let a = get(&h, &format!("/v1/cases/{n}/attachments/2"), Some(&user())).await;
+    assert_eq!(a.body, TEXT_BYTES);
+    assert!(a.header(header::CONTENT_TYPE).starts_with("text/plain"));
+
+    // Text over several read windows, a character cut by the 64 KiB
+    // boundary: judged as text from the file.
+    let mut text = "a".repeat(65_535).into_bytes();
+    text.extend_from_slice("ñ y más texto\n".repeat(1000).as_bytes());
+    let meta = json!({"comment": "Más", "attachments": [
+        {"part": "t", "document_type": "other", "title": "Texto largo"}]})
+    .to_string();
+    let a = post_multipart(
+        &h,
+        &format!("/v1/cases/{n}/documentation"),
+        &user(),
+        &[("meta", None, meta.as_bytes()), ("t", Some("t.txt"), &text)],
+    )
+    .await;
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&a.body)
+    );
+    let got = get(&h, &format!("/v1/cases/{n}/attachments/3"), Some(&user())).await;
+    assert_eq!(got.body, text);
+    assert!(got.header(header::CONTENT_TYPE).starts_with("text/plain"));
+    assert_eq!(probe.files.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert_eq!(probe.staged_left(), 0);
+}
+
+#[tokio::test]
+async fn staged_files_are_refused_in_rule_order_and_leave_nothing_behind() {
+    let (h, probe) = streamed_harness();
+    let u = user();
+    // Three times the limit: the staging file is cut at limit + 1, the
+    // core says too_large.
+    let mut big = b"%PDF-1.7\n".to_vec();
+    big.resize(3 * MAX_FILE as usize, b'x');
+    let p = refused_file(&h, "other", "big.pdf", &big).await;
+    assert_eq!(p["reason"], "too_large");
+    // A ZIP named .docx, an executable, an empty file.
+    let zip = casia_test_support::samples::zip(&[casia_test_support::samples::ZipEntry::deflated(
+        "word/document.xml",
+        b"<w/>",
+    )]);
+    for (name, bytes, reason) in [
+        ("x.docx", zip.as_slice(), "unsupported_format"),
+        (
+            "x.exe",
+            b"MZ\x90\x00\x03\x00\x00\x00\x04\x00".as_slice(),
+            "unsupported_format",
+        ),
+        ("x.txt", b"".as_slice(), "empty"),
+    ] {
+        let p = refused_file(&h, "other", name, bytes).await;
+        assert_eq!(p["reason"], reason, "{name}");
+    }
+    // The second of two equal files.
+    assert_eq!(duplicate_pair(&h).await["index"], 1);
+    assert_eq!(probe.files.load(std::sync::atomic::Ordering::SeqCst), 0);
+    use casia_core::blob::BlobStore as _;
+    assert!(
+        probe.inner.list().await.expect("list").is_empty(),
+        "nothing stored"
+    );
+    assert_eq!(probe.staged_left(), 0, "every staging file deleted");
+    // HTTP.md: the JSON part first; a file before it is 400, unstaged.
+    let case = inquiry().to_string();
+    for h in [&h, &harness()] {
+        let p = post_multipart(
+            h,
+            "/v1/cases",
+            &u,
+            &[
+                ("f", Some("a.pdf"), PDF_BYTES),
+                ("case", None, case.as_bytes()),
+            ],
+        )
+        .await
+        .problem(StatusCode::BAD_REQUEST, "malformed_request");
+        assert!(p["detail"].as_str().expect("detail").contains("first"));
+    }
+    assert_eq!(probe.staged_left(), 0);
+    // A JSON part over its limit is 413, not held in memory.
+    let huge = format!(
+        "{{\"x\":\"{}\"}}",
+        "a".repeat(casia_http::extract::JSON_PART_LIMIT)
+    );
+    post_multipart(&h, "/v1/cases", &u, &[("case", None, huge.as_bytes())])
+        .await
+        .problem(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
 }

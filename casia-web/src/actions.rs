@@ -391,9 +391,10 @@ pub async fn run(ctx: Ctx, Path((number, slug)): Path<(String, String)>, req: Re
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let mut staging = casia_http::staging::Staging::for_state(&ctx.state);
     let (mut form, new_attachments, slots) = if is_multipart {
         let posted = match Multipart::from_request(req, &ctx.state).await {
-            Ok(m) => read_form(m).await,
+            Ok(m) => read_form(m, staging.as_mut()).await,
             Err(_) => None,
         };
         let Some(posted) = posted else {

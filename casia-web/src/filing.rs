@@ -16,10 +16,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 
-use casia_core::attachment::NewAttachment;
+use casia_core::attachment::{AttachmentContent, NewAttachment};
 use casia_core::catalog::{Catalog, Subcategory};
 use casia_core::complementary::FieldCode;
-use casia_core::{Actor, Bytes, CaseNumber, CaseType, ServiceError, SubmitInput};
+use casia_core::{Actor, CaseNumber, CaseType, ServiceError, SubmitInput};
+use casia_http::staging::Staging;
 
 use crate::labels::{self, FieldError};
 use crate::layout::{
@@ -273,38 +274,66 @@ fn case_form(
 }
 
 /// A multipart form read whole: text fields and file fields (name → file
-/// name and bytes; an empty file input is left out).
+/// name and content; an empty file input is left out).
 pub struct PostedForm {
     /// The text fields.
     pub values: BTreeMap<String, String>,
-    /// The chosen files by input name.
-    pub files: BTreeMap<String, (String, Bytes)>,
+    /// The chosen files by input name: in memory, or staged in a file as
+    /// they arrived (`staging`, issue 17).
+    pub files: BTreeMap<String, (String, AttachmentContent)>,
 }
 
-/// Reads a `multipart/form-data` body.
+/// Reads a `multipart/form-data` body. With `staging`, each file is
+/// written to a staging file as it arrives instead of being read into
+/// memory; a text field is at most
+/// [`JSON_PART_LIMIT`](casia_http::extract::JSON_PART_LIMIT) bytes.
 ///
 /// # Errors
 ///
-/// `None` when the body is not a well-formed multipart body.
-pub async fn read_form(mut multipart: Multipart) -> Option<PostedForm> {
+/// `None` when the body is not a well-formed multipart body, a text
+/// field is too long or staging fails.
+pub async fn read_form(
+    mut multipart: Multipart,
+    mut staging: Option<&mut Staging>,
+) -> Option<PostedForm> {
     let mut posted = PostedForm {
         values: BTreeMap::new(),
         files: BTreeMap::new(),
     };
-    while let Some(field) = multipart.next_field().await.ok()? {
+    while let Some(mut field) = multipart.next_field().await.ok()? {
         let Some(name) = field.name().map(str::to_owned) else {
             continue;
         };
         match field.file_name().map(str::to_owned) {
             Some(file_name) => {
-                let bytes = field.bytes().await.ok()?;
-                if !(file_name.is_empty() && bytes.is_empty()) {
-                    posted.files.entry(name).or_insert((file_name, bytes));
+                let content: AttachmentContent = match staging.as_deref_mut() {
+                    Some(staging) => {
+                        let chunks = futures_util::stream::unfold(&mut field, |f| async move {
+                            let chunk = f.chunk().await.map_err(|e| {
+                                casia_http::problem::ApiError::Malformed(e.body_text())
+                            });
+                            chunk.transpose().map(|c| (c, f))
+                        });
+                        AttachmentContent::Staged(staging.stage(chunks).await.ok()?)
+                    }
+                    None => field.bytes().await.ok()?.into(),
+                };
+                if !(file_name.is_empty() && content.size() == 0) {
+                    posted.files.entry(name).or_insert((file_name, content));
                 }
             }
             None => {
-                let text = field.text().await.ok()?;
-                posted.values.entry(name).or_insert(text);
+                let mut text = Vec::new();
+                while let Some(chunk) = field.chunk().await.ok()? {
+                    text.extend_from_slice(&chunk);
+                    if text.len() > casia_http::extract::JSON_PART_LIMIT {
+                        return None;
+                    }
+                }
+                posted
+                    .values
+                    .entry(name)
+                    .or_insert(String::from_utf8(text).ok()?);
             }
         }
     }
@@ -369,8 +398,11 @@ pub async fn submit(ctx: Ctx, multipart: Option<Multipart>) -> Response {
         Ok(a) => a,
         Err(r) => return r,
     };
+    // Files staged for this request are deleted when it ends (moved into
+    // the blob store first when accepted).
+    let mut staging = Staging::for_state(&ctx.state);
     let Some(posted) = (match multipart {
-        Some(m) => read_form(m).await,
+        Some(m) => read_form(m, staging.as_mut()).await,
         None => None,
     }) else {
         return ctx.page_response(

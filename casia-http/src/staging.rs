@@ -1,0 +1,179 @@
+//! Streamed uploads (issue 17, "Streaming"): each file part of a
+//! multipart body is hashed and written to a staging file as it arrives,
+//! never held whole in memory, and cut off at the size limit + 1 byte (so
+//! the core still answers `too_large`, DOMAIN.md §6). The core then judges
+//! the file by §6 from disk in bounded reads
+//! ([`casia_core::attachment::StagedContent::judge`]); an accepted file is
+//! moved into the blob store ([`casia_core::blob::BlobStore::put_file`]),
+//! anything left is deleted when the request ends ([`Staging`]'s `Drop`).
+//!
+//! Staging is used when the service has a blob store; files are staged in
+//! its [`staging_dir`](casia_core::blob::BlobStore::staging_dir) (a local
+//! folder's `tmp/`, so the move is a rename) or the system's temporary
+//! folder.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::body::Bytes;
+use casia_core::attachment::StagedContent;
+use futures_util::{Stream, StreamExt};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use crate::problem::ApiError;
+
+/// The staging files of one request, deleted when it ends.
+#[derive(Debug)]
+pub struct Staging {
+    dir: PathBuf,
+    /// The most bytes kept of one part: the attachment limit + 1.
+    keep: u64,
+    files: Vec<PathBuf>,
+}
+
+/// Distinguishes staging files of one process.
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+fn storage(what: &str, path: &std::path::Path, e: &std::io::Error) -> ApiError {
+    ApiError::Internal(format!("{what} {}: {e}", path.display()))
+}
+
+impl Staging {
+    /// Staging in `dir` for parts of at most `max_attachment_bytes` (more
+    /// is cut at one byte past it).
+    pub fn new(dir: PathBuf, max_attachment_bytes: u64) -> Staging {
+        Staging {
+            dir,
+            keep: max_attachment_bytes.saturating_add(1),
+            files: Vec::new(),
+        }
+    }
+
+    /// Staging for the service `state` runs: `None` without a blob store
+    /// (the bytes then go to the case store, and are read in memory).
+    pub fn for_state(state: &crate::state::AppState) -> Option<Staging> {
+        let service = state.service();
+        let blobs = service.blobs()?;
+        let dir = blobs
+            .staging_dir()
+            .unwrap_or_else(|| std::env::temp_dir().join("casia-staging"));
+        Some(Staging::new(
+            dir,
+            service.rules().limits.max_attachment_bytes,
+        ))
+    }
+
+    /// Writes the chunks of `part` to a new staging file, hashing them,
+    /// keeping at most the limit + 1 bytes (the rest is read and dropped),
+    /// then judges the file.
+    ///
+    /// # Errors
+    ///
+    /// What `part` fails with (a malformed or over-limit body), or
+    /// [`ApiError::Internal`] when the staging file cannot be written or
+    /// read.
+    pub async fn stage(
+        &mut self,
+        part: impl Stream<Item = Result<Bytes, ApiError>>,
+    ) -> Result<StagedContent, ApiError> {
+        let mut part = std::pin::pin!(part);
+        tokio::fs::create_dir_all(&self.dir)
+            .await
+            .map_err(|e| storage("create", &self.dir, &e))?;
+        let mut random = [0u8; 8];
+        getrandom::fill(&mut random).map_err(|e| ApiError::Internal(format!("random: {e}")))?;
+        let name = format!(
+            "staged-{}-{}-{}.tmp",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            random
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        let path = self.dir.join(name);
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await
+            .map_err(|e| storage("create", &path, &e))?;
+        self.files.push(path.clone());
+        let mut hasher = Sha256::new();
+        let mut kept: u64 = 0;
+        while let Some(chunk) = part.next().await.transpose()? {
+            let room = usize::try_from(self.keep - kept).unwrap_or(usize::MAX);
+            let part = &chunk[..chunk.len().min(room)];
+            if part.is_empty() {
+                continue;
+            }
+            hasher.update(part);
+            file.write_all(part)
+                .await
+                .map_err(|e| storage("write", &path, &e))?;
+            kept += part.len() as u64;
+        }
+        file.flush()
+            .await
+            .map_err(|e| storage("write", &path, &e))?;
+        drop(file);
+        let sha256: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let judged = path.clone();
+        tokio::task::spawn_blocking(move || StagedContent::judge(judged, sha256))
+            .await
+            .map_err(|e| ApiError::Internal(format!("judging {}: {e}", path.display())))?
+            .map_err(|e| storage("read", &path, &e))
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        // What the blob store moved in is gone already; the rest (rejected,
+        // duplicate, or a failed command's files) goes now.
+        for path in &self.files {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(parts: Vec<&'static [u8]>) -> impl Stream<Item = Result<Bytes, ApiError>> {
+        futures_util::stream::iter(parts.into_iter().map(|p| Ok(Bytes::from_static(p))))
+    }
+
+    #[tokio::test]
+    async fn parts_are_hashed_cut_at_the_limit_and_removed_at_the_end() {
+        let dir = std::env::temp_dir().join(format!("casia-staging-test-{}", std::process::id()));
+        let mut staging = Staging::new(dir.clone(), 12);
+        let pdf = staging
+            .stage(chunks(vec![b"%PDF-1.7\n", b"abc"]))
+            .await
+            .expect("staged");
+        assert_eq!(pdf.size(), 12);
+        assert_eq!(
+            casia_core::attachment::AttachmentContent::Staged(pdf.clone()).sha256(),
+            casia_core::attachment::sha256_hex(b"%PDF-1.7\nabc")
+        );
+        let big = staging
+            .stage(chunks(vec![b"0123456789", b"abcdef", b"ghi"]))
+            .await
+            .expect("staged");
+        assert_eq!(big.size(), 13, "cut at the limit + 1");
+        assert_eq!(
+            std::fs::read(big.path()).expect("read"),
+            b"0123456789abc".to_vec()
+        );
+        let paths = [pdf.path().to_owned(), big.path().to_owned()];
+        drop(staging);
+        assert!(paths.iter().all(|p| !p.exists()), "removed at the end");
+        let _ = std::fs::remove_dir(&dir);
+    }
+}
