@@ -238,6 +238,9 @@ impl BlobStore for LocalDirBlobStore {
                 }
                 let _ = fs::remove_file(&staged);
             }
+            // The blob's "last put" is now, as for `put` (the collector's
+            // grace counts from it), not when the staged file was written.
+            touch(&target).map_err(|e| io("refresh", &target, e))?;
             sync_dir(&dir)
         })
         .await

@@ -147,39 +147,55 @@ impl BlobStore for S3BlobStore {
     }
 
     /// Uploads a staged file in 5 MiB parts (S3's smallest non-final
-    /// part; a multipart upload appears whole or not at all), so a large
-    /// file never sits in memory whole.
+    /// part; a multipart upload appears whole or not at all), one part in
+    /// flight while the next fills, so a large file never sits in memory
+    /// whole (about 10 MiB per upload). The bytes are hashed on the way and
+    /// the upload is completed only when they hash to `key`; on any error
+    /// it is aborted. (An upload whose future is dropped — the request
+    /// timed out — stays incomplete until the bucket's
+    /// `AbortIncompleteMultipartUpload` lifecycle rule removes it; it is
+    /// never visible as an object.)
     async fn put_file(&self, file: &std::path::Path, key: &BlobKey) -> Result<(), StoreError> {
+        use sha2::Digest as _;
         use tokio::io::AsyncReadExt as _;
         const PART: usize = 5 * 1024 * 1024;
         let path = self.path_of(key);
         let what = |verb: &str| format!("{verb} {}/{path}", self.url);
-        let mut source = tokio::fs::File::open(file)
-            .await
-            .map_err(|e| StoreError::backend(format!("read {}: {e}", file.display())))?;
+        let unreadable =
+            |e: std::io::Error| StoreError::backend(format!("read {}: {e}", file.display()));
+        let mut source = tokio::fs::File::open(file).await.map_err(unreadable)?;
         let upload = self
             .store
             .put_multipart(&path)
             .await
             .map_err(|e| failure(what("start upload"), e))?;
         let mut writer = object_store::WriteMultipart::new_with_chunk_size(upload, PART);
+        let mut hasher = sha2::Sha256::new();
         let mut buf = vec![0u8; 256 * 1024];
-        loop {
+        let failed = loop {
             let n = match source.read(&mut buf).await {
+                Ok(0) => break None,
                 Ok(n) => n,
-                Err(e) => {
-                    let _ = writer.abort().await;
-                    return Err(StoreError::backend(format!("read {}: {e}", file.display())));
-                }
+                Err(e) => break Some(unreadable(e)),
             };
-            if n == 0 {
-                break;
+            if let Err(e) = writer.wait_for_capacity(1).await {
+                break Some(failure(what("upload"), e));
             }
-            // At most two parts in flight: memory stays at a few parts.
-            if let Err(e) = writer.wait_for_capacity(2).await {
-                return Err(failure(what("upload"), e));
-            }
+            hasher.update(&buf[..n]);
             writer.write(&buf[..n]);
+        };
+        let got: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let failed = failed.or_else(|| {
+            (got != key.as_str())
+                .then(|| StoreError::backend(format!("{} holds {got}, not {key}", file.display())))
+        });
+        if let Some(e) = failed {
+            let _ = writer.abort().await;
+            return Err(e);
         }
         writer
             .finish()

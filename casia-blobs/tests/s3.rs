@@ -103,6 +103,10 @@ async fn a_staged_upload_goes_up_in_parts_and_reads_back_whole() {
         read.extend_from_slice(&chunk.expect("chunk"));
     }
     assert_eq!(read, bytes);
+    // Bytes that do not hash to the key are not stored under it.
+    let wrong = BlobKey::of(b"otra cosa");
+    assert!(s.put_file(&path, &wrong).await.is_err());
+    assert!(!s.exists(&wrong).await.expect("exists"));
     assert_eq!(
         s.list()
             .await

@@ -285,7 +285,14 @@ fn serve_with_smtp_delivers_notifications_in_the_background() {
     );
     assert_eq!(mail.header("From"), Some("CASIA <avisos@casia.example.es>"));
     assert!(mail.body.contains("Clasificación: Consulta › Afiliación"));
-    let log = server.log();
+    // The relay logs the delivery after the server's answer, which may
+    // reach the sink (and this test) first.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut log = server.log();
+    while !log.contains("notification delivered") && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        log = server.log();
+    }
     drop(server);
     assert!(log.contains("notification delivered"), "{log}");
     assert!(!log.contains("panicked"), "{log}");

@@ -137,10 +137,14 @@ pub trait BlobStore: Send + Sync {
     /// The default reads the file into memory and calls `put`: right for
     /// stores that hold bytes in memory anyway.
     ///
+    /// `key` is what the caller hashed while writing the file: the
+    /// default and S3 check it before the blob appears, a local folder
+    /// trusts its own staging folder (`casia blobs verify` re-hashes).
+    ///
     /// # Errors
     ///
     /// [`StoreError`] when the file cannot be read, its bytes do not hash
-    /// to `key`, or the store fails.
+    /// to `key` (where checked), or the store fails.
     async fn put_file(&self, path: &Path, key: &BlobKey) -> Result<(), StoreError> {
         let bytes = std::fs::read(path)
             .map_err(|e| StoreError::backend(format!("read {}: {e}", path.display())))?;

@@ -100,6 +100,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let kind = body_kind(req.headers())?;
+        if kind == BodyKind::Multipart {
+            // Refused before a byte of it is read.
+            return Err(ApiError::UnsupportedMediaType(
+                "this endpoint takes application/json".into(),
+            ));
+        }
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| bytes_rejection(&e))?;
@@ -238,6 +244,12 @@ pub async fn read_multipart<S: Send + Sync>(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
+    if staging.is_some()
+        && let Some(streamed) = req.extensions().get::<crate::limits::StreamedBody>()
+    {
+        // Files go to staging files, not memory: the budget stops counting.
+        streamed.streaming();
+    }
     let mut multipart = Multipart::from_request(req, state)
         .await
         .map_err(|e| ApiError::Malformed(format!("malformed multipart body: {}", e.body_text())))?;

@@ -115,6 +115,28 @@ struct Held {
     budget: Arc<BodyBudget>,
     bytes: AtomicU64,
     exceeded: AtomicBool,
+    /// A streaming reader took the body ([`StreamedBody::streaming`]).
+    streaming: AtomicBool,
+}
+
+/// The handle a streaming reader of a multipart body uses to say so
+/// (issue 17): put in the request's extensions by [`body_budget`] when the
+/// service has a blob store and the body is multipart. Such a body is
+/// counted as at most [`STREAMED_BODY_HOLD`] bytes, and past them every
+/// byte read is charged to the budget — unless the reader called
+/// [`StreamedBody::streaming`], because it writes file parts to staging
+/// files instead of holding them ([`crate::extract::read_multipart`] with
+/// staging, the web form's reader). A handler that reads such a body whole
+/// is still charged for it.
+#[derive(Clone)]
+pub struct StreamedBody(Arc<Held>);
+
+impl StreamedBody {
+    /// Says the body is read by a streaming reader: bytes past
+    /// [`STREAMED_BODY_HOLD`] are no longer charged.
+    pub fn streaming(&self) {
+        self.0.streaming.store(true, Ordering::Release);
+    }
 }
 
 impl Drop for Held {
@@ -134,6 +156,10 @@ struct Metered {
     held: Arc<Held>,
     /// Bytes of memory per body byte.
     weight: u64,
+    /// Body bytes already covered by a reservation made up front.
+    covered: u64,
+    /// Body bytes seen so far.
+    seen: u64,
 }
 
 impl http_body::Body for Metered {
@@ -151,7 +177,13 @@ impl http_body::Body for Metered {
             Poll::Pending => return Poll::Pending,
         };
         if let Some(data) = frame.data_ref() {
-            let n = (data.len() as u64).saturating_mul(self.weight);
+            let before = self.seen;
+            self.seen = before.saturating_add(data.len() as u64);
+            let charged = self.seen.saturating_sub(before.max(self.covered));
+            if charged == 0 || self.held.streaming.load(Ordering::Acquire) {
+                return Poll::Ready(Some(Ok(frame)));
+            }
+            let n = charged.saturating_mul(self.weight);
             if !self.held.budget.try_reserve(n) {
                 self.held.exceeded.store(true, Ordering::Release);
                 return Poll::Ready(Some(Err(Box::new(OverBudget))));
@@ -183,42 +215,50 @@ pub async fn body_budget(State(state): State<AppState>, req: Request, next: Next
         budget: Arc::clone(&budget),
         bytes: AtomicU64::new(0),
         exceeded: AtomicBool::new(false),
+        streaming: AtomicBool::new(false),
     });
-    // A multipart body is streamed to staging files when there is a blob
-    // store (crate::staging): it holds at most STREAMED_BODY_HOLD.
-    let streamed = state.service().blobs().is_some()
+    // A multipart body may be streamed to staging files when there is a
+    // blob store (crate::staging): STREAMED_BODY_HOLD is reserved up front,
+    // and the rest is charged as it is read unless a streaming reader says
+    // it takes the body (StreamedBody).
+    let streamable = state.service().blobs().is_some()
         && matches!(
             crate::extract::body_kind(req.headers()),
             Ok(crate::extract::BodyKind::Multipart)
         );
-    let declared = if streamed {
-        Some(declared.map_or(STREAMED_BODY_HOLD, |n| n.min(STREAMED_BODY_HOLD)))
-    } else {
-        declared
-    };
-    let req = match declared {
-        // Nothing to hold, or over the request limit: the limit's 413 comes
-        // next, before any byte is read.
-        Some(0) => req,
-        Some(n) if n > state.body_limit() as u64 => req,
-        Some(n) => {
-            let weight = n.saturating_mul(per_byte);
-            if !budget.try_reserve(weight) {
-                return ApiError::Busy.into_response();
-            }
-            held.bytes.store(weight, Ordering::Release);
-            req
-        }
+    let (up_front, metered) = match declared {
+        // Over the request limit: the limit's 413 comes next, before any
+        // byte is read.
+        Some(n) if n > state.body_limit() as u64 => (0, false),
+        Some(n) if streamable => (n.min(STREAMED_BODY_HOLD), n > STREAMED_BODY_HOLD),
+        Some(n) => (n, false),
         // No length: chunked (or no body at all); reserve as it arrives.
-        None => {
-            let (parts, body) = req.into_parts();
-            let metered = Metered {
-                inner: body,
-                held: Arc::clone(&held),
-                weight: per_byte,
-            };
-            Request::from_parts(parts, Body::new(metered.map_err(|e| e)))
+        None if streamable => (STREAMED_BODY_HOLD, true),
+        None => (0, true),
+    };
+    if up_front > 0 {
+        let weight = up_front.saturating_mul(per_byte);
+        if !budget.try_reserve(weight) {
+            return ApiError::Busy.into_response();
         }
+        held.bytes.store(weight, Ordering::Release);
+    }
+    let mut req = req;
+    if streamable {
+        req.extensions_mut().insert(StreamedBody(Arc::clone(&held)));
+    }
+    let req = if metered {
+        let (parts, body) = req.into_parts();
+        let metered = Metered {
+            inner: body,
+            held: Arc::clone(&held),
+            weight: per_byte,
+            covered: up_front,
+            seen: 0,
+        };
+        Request::from_parts(parts, Body::new(metered.map_err(|e| e)))
+    } else {
+        req
     };
     let response = next.run(req).await;
     if held.exceeded.load(Ordering::Acquire) {

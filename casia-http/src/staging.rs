@@ -35,6 +35,27 @@ pub struct Staging {
 /// Distinguishes staging files of one process.
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
+/// This process's own staging folder in the system's temporary folder, for
+/// blob stores that stage anywhere (S3, memory): created once, readable by
+/// this user only (mode 0700), so no other local user can read uploads or
+/// swap a file between its judgement and its upload. If it cannot be
+/// created, the path named does not exist and staging fails visibly (a
+/// 500), never falling back to a shared place.
+fn private_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("casia-staging-");
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+        builder
+            .tempdir()
+            .map(tempfile::TempDir::keep)
+            .unwrap_or_else(|_| PathBuf::from("/nonexistent/casia-staging"))
+    })
+    .clone()
+}
+
 fn storage(what: &str, path: &std::path::Path, e: &std::io::Error) -> ApiError {
     ApiError::Internal(format!("{what} {}: {e}", path.display()))
 }
@@ -55,9 +76,7 @@ impl Staging {
     pub fn for_state(state: &crate::state::AppState) -> Option<Staging> {
         let service = state.service();
         let blobs = service.blobs()?;
-        let dir = blobs
-            .staging_dir()
-            .unwrap_or_else(|| std::env::temp_dir().join("casia-staging"));
+        let dir = blobs.staging_dir().unwrap_or_else(private_dir);
         Some(Staging::new(
             dir,
             service.rules().limits.max_attachment_bytes,
@@ -78,9 +97,6 @@ impl Staging {
         part: impl Stream<Item = Result<Bytes, ApiError>>,
     ) -> Result<StagedContent, ApiError> {
         let mut part = std::pin::pin!(part);
-        tokio::fs::create_dir_all(&self.dir)
-            .await
-            .map_err(|e| storage("create", &self.dir, &e))?;
         let mut random = [0u8; 8];
         getrandom::fill(&mut random).map_err(|e| ApiError::Internal(format!("random: {e}")))?;
         let name = format!(
@@ -93,9 +109,12 @@ impl Staging {
                 .collect::<String>()
         );
         let path = self.dir.join(name);
-        let mut file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
+        let mut options = tokio::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        // Readable by the service's user only.
+        #[cfg(unix)]
+        options.mode(0o600);
+        let mut file = options
             .open(&path)
             .await
             .map_err(|e| storage("create", &path, &e))?;
@@ -151,8 +170,8 @@ mod tests {
 
     #[tokio::test]
     async fn parts_are_hashed_cut_at_the_limit_and_removed_at_the_end() {
-        let dir = std::env::temp_dir().join(format!("casia-staging-test-{}", std::process::id()));
-        let mut staging = Staging::new(dir.clone(), 12);
+        let dir = tempfile::tempdir().expect("dir");
+        let mut staging = Staging::new(dir.path().to_owned(), 12);
         let pdf = staging
             .stage(chunks(vec![b"%PDF-1.7\n", b"abc"]))
             .await
@@ -171,9 +190,22 @@ mod tests {
             std::fs::read(big.path()).expect("read"),
             b"0123456789abc".to_vec()
         );
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(pdf.path()).expect("staged").permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o600, "a staged file is the user's only");
         let paths = [pdf.path().to_owned(), big.path().to_owned()];
         drop(staging);
         assert!(paths.iter().all(|p| !p.exists()), "removed at the end");
-        let _ = std::fs::remove_dir(&dir);
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(private_dir())
+                .expect("private dir")
+                .permissions(),
+        );
+        assert_eq!(
+            mode & 0o777,
+            0o700,
+            "the private staging folder is the user's only"
+        );
     }
 }

@@ -2173,6 +2173,15 @@ async fn staged_files_are_refused_in_rule_order_and_leave_nothing_behind() {
         assert!(p["detail"].as_str().expect("detail").contains("first"));
     }
     assert_eq!(probe.staged_left(), 0);
+    // A JSON endpoint refuses a multipart body before reading it.
+    post_multipart(
+        &h,
+        "/v1/cases/2026-00000001/assign",
+        &processor(),
+        &[("case", None, case.as_bytes())],
+    )
+    .await
+    .problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
     // A JSON part over its limit is 413, not held in memory.
     let huge = format!(
         "{{\"x\":\"{}\"}}",

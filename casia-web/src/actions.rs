@@ -8,7 +8,7 @@
 
 use axum::body::Bytes as BodyBytes;
 use axum::extract::{FromRequest, Multipart, Path, Request};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 
@@ -386,19 +386,24 @@ pub async fn run(ctx: Ctx, Path((number, slug)): Path<(String, String)>, req: Re
     ) else {
         return ctx.error_page(casia_core::CasiaError::NotFound.into());
     };
-    let is_multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let is_multipart = matches!(
+        casia_http::extract::body_kind(req.headers()),
+        Ok(casia_http::extract::BodyKind::Multipart)
+    );
     let mut staging = casia_http::staging::Staging::for_state(&ctx.state);
     let (mut form, new_attachments, slots) = if is_multipart {
         let posted = match Multipart::from_request(req, &ctx.state).await {
-            Ok(m) => read_form(m, staging.as_mut()).await,
-            Err(_) => None,
+            Ok(m) => {
+                if staging.is_some() {
+                    ctx.body_streamed();
+                }
+                read_form(m, staging.as_mut()).await
+            }
+            Err(_) => Err(crate::filing::FormError::Malformed),
         };
-        let Some(posted) = posted else {
-            return bad_form(&ctx);
+        let posted = match posted {
+            Ok(p) => p,
+            Err(e) => return e.page(&ctx, crate::layout::Section::Cases),
         };
         let form = FormState::with_values(posted.values.clone());
         match attachments(&posted, ATTACHMENT_SLOTS) {

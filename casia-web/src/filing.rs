@@ -283,24 +283,65 @@ pub struct PostedForm {
     pub files: BTreeMap<String, (String, AttachmentContent)>,
 }
 
+/// Why a posted form could not be read.
+#[derive(Debug)]
+pub enum FormError {
+    /// Not a well-formed multipart body (400).
+    Malformed,
+    /// Its text fields together are over
+    /// [`JSON_PART_LIMIT`](casia_http::extract::JSON_PART_LIMIT) (413).
+    TooLarge,
+    /// A file could not be staged: the server's fault, shown as such.
+    Staging(String),
+}
+
+impl FormError {
+    /// The page for the error: 400, 413, or the service's error page.
+    pub fn page(&self, ctx: &Ctx, section: Section) -> Response {
+        match self {
+            FormError::Malformed => ctx.page_response(
+                StatusCode::BAD_REQUEST,
+                "Formulario no válido",
+                section,
+                html! { p { "El formulario no ha llegado completo; vuelva atrás y envíelo de nuevo." } },
+            ),
+            FormError::TooLarge => ctx.page_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Formulario demasiado grande",
+                section,
+                html! { p { "Los textos del formulario son demasiado largos; acórtelos y envíelo de nuevo." } },
+            ),
+            FormError::Staging(why) => ctx.error_page(ServiceError::Store(
+                casia_core::StoreError::backend(format!("staging an upload: {why}")),
+            )),
+        }
+    }
+}
+
 /// Reads a `multipart/form-data` body. With `staging`, each file is
 /// written to a staging file as it arrives instead of being read into
-/// memory; a text field is at most
+/// memory (and `streamed` tells the body budget so); the text fields
+/// together are at most
 /// [`JSON_PART_LIMIT`](casia_http::extract::JSON_PART_LIMIT) bytes.
 ///
 /// # Errors
 ///
-/// `None` when the body is not a well-formed multipart body, a text
-/// field is too long or staging fails.
+/// [`FormError`]: a malformed body, text fields too long, or a file that
+/// could not be staged.
 pub async fn read_form(
     mut multipart: Multipart,
     mut staging: Option<&mut Staging>,
-) -> Option<PostedForm> {
+) -> Result<PostedForm, FormError> {
     let mut posted = PostedForm {
         values: BTreeMap::new(),
         files: BTreeMap::new(),
     };
-    while let Some(mut field) = multipart.next_field().await.ok()? {
+    let mut text_bytes = 0usize;
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| FormError::Malformed)?
+    {
         let Some(name) = field.name().map(str::to_owned) else {
             continue;
         };
@@ -314,9 +355,19 @@ pub async fn read_form(
                             });
                             chunk.transpose().map(|c| (c, f))
                         });
-                        AttachmentContent::Staged(staging.stage(chunks).await.ok()?)
+                        match staging.stage(chunks).await {
+                            Ok(staged) => AttachmentContent::Staged(staged),
+                            Err(casia_http::problem::ApiError::Malformed(_)) => {
+                                return Err(FormError::Malformed);
+                            }
+                            Err(e) => return Err(FormError::Staging(format!("{e:?}"))),
+                        }
                     }
-                    None => field.bytes().await.ok()?.into(),
+                    None => field
+                        .bytes()
+                        .await
+                        .map_err(|_| FormError::Malformed)?
+                        .into(),
                 };
                 if !(file_name.is_empty() && content.size() == 0) {
                     posted.files.entry(name).or_insert((file_name, content));
@@ -324,20 +375,19 @@ pub async fn read_form(
             }
             None => {
                 let mut text = Vec::new();
-                while let Some(chunk) = field.chunk().await.ok()? {
-                    text.extend_from_slice(&chunk);
-                    if text.len() > casia_http::extract::JSON_PART_LIMIT {
-                        return None;
+                while let Some(chunk) = field.chunk().await.map_err(|_| FormError::Malformed)? {
+                    text_bytes += chunk.len();
+                    if text_bytes > casia_http::extract::JSON_PART_LIMIT {
+                        return Err(FormError::TooLarge);
                     }
+                    text.extend_from_slice(&chunk);
                 }
-                posted
-                    .values
-                    .entry(name)
-                    .or_insert(String::from_utf8(text).ok()?);
+                let text = String::from_utf8(text).map_err(|_| FormError::Malformed)?;
+                posted.values.entry(name).or_insert(text);
             }
         }
     }
-    Some(posted)
+    Ok(posted)
 }
 
 /// The attachments of slots `1..=slots` (`adjunto_N_tipo`, `_titulo`,
@@ -401,16 +451,18 @@ pub async fn submit(ctx: Ctx, multipart: Option<Multipart>) -> Response {
     // Files staged for this request are deleted when it ends (moved into
     // the blob store first when accepted).
     let mut staging = Staging::for_state(&ctx.state);
-    let Some(posted) = (match multipart {
-        Some(m) => read_form(m, staging.as_mut()).await,
-        None => None,
-    }) else {
-        return ctx.page_response(
-            StatusCode::BAD_REQUEST,
-            "Formulario no válido",
-            Section::NewCase,
-            html! { p { "El formulario no ha llegado completo. " a href="/casos/nuevo" { "Vuelva a empezar" } "." } },
-        );
+    let posted = match multipart {
+        Some(m) => {
+            if staging.is_some() {
+                ctx.body_streamed();
+            }
+            read_form(m, staging.as_mut()).await
+        }
+        None => Err(FormError::Malformed),
+    };
+    let posted = match posted {
+        Ok(p) => p,
+        Err(e) => return e.page(&ctx, Section::NewCase),
     };
     if !ctx.csrf_ok(posted.values.get("csrf").map_or("", String::as_str)) {
         return ctx.csrf_refused();

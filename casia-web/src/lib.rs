@@ -138,6 +138,9 @@ pub struct Ctx {
     pub visitor: Visitor,
     /// The CSRF token of this visitor's forms.
     pub csrf: String,
+    /// The body budget's handle for a streamable body (issue 17): a form
+    /// whose files are staged says so through [`Ctx::body_streamed`].
+    pub streamed: Option<casia_http::limits::StreamedBody>,
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -164,11 +167,16 @@ impl FromRequestParts<AppState> for Ctx {
                 Err(never) => match never {},
             };
         let csrf = session::form_token(&config, &visitor);
+        let streamed = parts
+            .extensions
+            .get::<casia_http::limits::StreamedBody>()
+            .cloned();
         Ok(Ctx {
             state: state.clone(),
             config,
             visitor,
             csrf,
+            streamed,
         })
     }
 }
@@ -227,6 +235,14 @@ impl Ctx {
                 p { "El formulario ha caducado o no procede de esta página. Vuelva atrás, recargue la página y envíelo de nuevo." }
             },
         )
+    }
+
+    /// Tells the body budget that this request's files go to staging
+    /// files, not memory (see [`casia_http::limits::StreamedBody`]).
+    pub fn body_streamed(&self) {
+        if let Some(s) = &self.streamed {
+            s.streaming();
+        }
     }
 
     /// The page for a service error that no form shows: `not_found` 404,

@@ -41,13 +41,22 @@ fn site(dev_login: bool) -> Site {
 }
 
 fn site_with(dev_login: bool, options: HttpOptions) -> Site {
+    site_over(dev_login, options, false)
+}
+
+/// A site whose service keeps files in a blob store (in memory): the form's
+/// files are streamed to staging files (issue 17).
+fn site_over(dev_login: bool, options: HttpOptions, blobs: bool) -> Site {
     let store = Arc::new(MemoryStore::new());
     let rules = CaseRules::with_defaults(ReceiptKey::new("web-receipt-key"));
-    let service = CaseService::new(
+    let mut service = CaseService::new(
         store.clone(),
         Arc::new(SystemClock) as Arc<dyn Clock>,
         Arc::new(rules),
     );
+    if blobs {
+        service = service.with_blobs(Arc::new(casia_core::blob::MemoryBlobStore::new()));
+    }
     let state = AppState::with_options(
         service.clone(),
         store as Arc<dyn Outbox>,
@@ -746,4 +755,49 @@ async fn a_processor_reclassifies_and_transfers_through_the_page() {
     );
     let queue = s.get("/cola", Some(&processor("jordi", "08"))).await;
     assert!(queue.body.contains(&number.to_string()));
+}
+
+#[tokio::test]
+async fn form_files_stream_past_the_budget_and_a_body_read_whole_does_not() {
+    // A 6 MiB budget: a streamed body holds 2 MiB (× 2); a 9 MiB one read
+    // whole would need 18 MiB.
+    let s = site_over(
+        false,
+        HttpOptions {
+            body_budget_bytes: 6 * 1024 * 1024,
+            ..HttpOptions::default()
+        },
+        true,
+    );
+    let big = pdf(7, 9 * 1024 * 1024);
+    let r = s
+        .post_multipart("/casos/nuevo", &ana(), &procedure_parts("12345678Z", &big))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let number = r.headers[header::LOCATION]
+        .to_str()
+        .ok()
+        .and_then(|l| l.strip_prefix("/casos/"))
+        .and_then(|l| l.strip_suffix("/justificante"))
+        .and_then(|n| CaseNumber::parse(n).ok())
+        .expect("to the receipt");
+    let case = s.service.get(&ana(), number).await.expect("filed");
+    assert_eq!(case.attachments[0].size, big.len() as u64);
+    // The same body to a form that reads its body whole is charged for it.
+    let r = s
+        .post_multipart("/salir", &ana(), &procedure_parts("12345678Z", &big))
+        .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.body);
+    assert!(
+        r.body.contains("unavailable"),
+        "the budget's 503: {}",
+        r.body
+    );
+    // Text fields over 1 MiB in all: 413, not held.
+    let long = "x".repeat(600 * 1024);
+    let mut parts = procedure_parts("12345678Z", b"%PDF-1.7\n");
+    parts.push(("extra_1", None, long.as_bytes()));
+    parts.push(("extra_2", None, long.as_bytes()));
+    let r = s.post_multipart("/casos/nuevo", &ana(), &parts).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
 }

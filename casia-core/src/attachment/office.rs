@@ -45,6 +45,8 @@ const MAX_ENTRIES: usize = 10_000;
 /// The most bytes an inflated `[Content_Types].xml` or `manifest.xml` may
 /// have (real ones are a few KiB).
 const MAX_PART_BYTES: usize = 1024 * 1024;
+/// The most compressed bytes read for one such part.
+const MAX_COMPRESSED_BYTES: u64 = 2 * MAX_PART_BYTES as u64;
 
 const DOCX_MAIN: &str =
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml";
@@ -134,16 +136,26 @@ fn read_entry(archive: &Package<'_, '_>, entry: Entry) -> Result<Vec<u8>, Unsupp
     if entry.wayfinder.uncompressed_size_hint() > MAX_PART_BYTES as u64 {
         return Err(UnsupportedFormat);
     }
-    // The compressed bytes, capped: a deflated part of at most
-    // MAX_PART_BYTES is never much larger than that.
+    // The compressed bytes, whole or refused: data that runs past the end
+    // of the file is a broken package (as the slice reader said), and more
+    // than MAX_COMPRESSED_BYTES for at most MAX_PART_BYTES of content is no
+    // real office part (deflate expands incompressible data by a few bytes
+    // per 64 KiB block).
+    let declared = entry.wayfinder.compressed_size_hint();
+    if declared > MAX_COMPRESSED_BYTES {
+        return Err(UnsupportedFormat);
+    }
     let mut data = Vec::new();
     archive
         .get_entry(entry.wayfinder)
         .map_err(|_| UnsupportedFormat)?
         .reader()
-        .take(2 * MAX_PART_BYTES as u64)
+        .take(declared)
         .read_to_end(&mut data)
         .map_err(|_| UnsupportedFormat)?;
+    if data.len() as u64 != declared {
+        return Err(UnsupportedFormat);
+    }
     match entry.method {
         CompressionMethod::STORE => Ok(data),
         CompressionMethod::DEFLATE => {
@@ -284,7 +296,9 @@ fn memchr_find(haystack: &[u8], needle: &[u8]) -> bool {
 /// DOC or XLS — or unsupported — for content that starts with the compound
 /// file signature.
 pub(super) fn compound_file(content: &Reader<'_>) -> Result<AttachmentFormat, UnsupportedFormat> {
-    let file = cfb::CompoundFile::open(content.stream_from(0)).map_err(|_| UnsupportedFormat)?;
+    // cfb reads a few bytes at a time: buffer them.
+    let file = cfb::CompoundFile::open(std::io::BufReader::new(content.stream_from(0)))
+        .map_err(|_| UnsupportedFormat)?;
     let (mut word, mut excel, mut other) = (false, false, false);
     for entry in file.read_root_storage() {
         match (entry.name(), entry.is_stream()) {

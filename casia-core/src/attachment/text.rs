@@ -85,10 +85,10 @@ pub(super) fn detect_text(content: &Reader<'_>) -> Result<AttachmentFormat, Unsu
     if head[..n].starts_with(AR_SIGNATURE) || !is_valid_text(content) {
         return Err(UnsupportedFormat);
     }
-    let text = Text::new(content);
+    let mut text = Text::new(content);
     let mut body = text.skip_insignificant(0)?;
     loop {
-        if starts_with_html_pattern(&text.peek(body, HTML_LOOKAHEAD)?) {
+        if starts_with_html_pattern(text.peek(body, HTML_LOOKAHEAD)?) {
             return Err(UnsupportedFormat);
         }
         // A comment the WHATWG patterns do not catch (`<!--x-->`) cannot
@@ -113,41 +113,79 @@ pub(super) fn detect_text(content: &Reader<'_>) -> Result<AttachmentFormat, Unsu
 /// The longest HTML pattern and its terminating byte.
 const HTML_LOOKAHEAD: usize = 15;
 
-/// Valid UTF-8 content read at offsets (validity was checked first, so a
-/// character boundary found from a lead byte is one).
+/// Valid UTF-8 content read forwards through one buffer (validity was
+/// checked first, so a character boundary found from a lead byte is one).
+/// Offsets only move forwards and each byte is read and looked at a
+/// bounded number of times, so the comment loop stays linear however
+/// many comments a file chains (`<!----><!---->…`).
 struct Text<'r, 'a> {
     content: &'r Reader<'a>,
+    /// Bytes from `base` on.
+    buf: Vec<u8>,
+    base: u64,
 }
 
 impl<'r, 'a> Text<'r, 'a> {
     fn new(content: &'r Reader<'a>) -> Text<'r, 'a> {
-        Text { content }
+        Text {
+            content,
+            buf: Vec::with_capacity(2 * WINDOW),
+            base: 0,
+        }
+    }
+
+    /// The buffered bytes from `at` on: at least `n` of them unless the
+    /// content ends first. Reading more drops what lies before `at`.
+    fn from(&mut self, at: u64, n: usize) -> Result<&[u8], UnsupportedFormat> {
+        let end = self.base + self.buf.len() as u64;
+        if at < self.base || at > end {
+            self.buf.clear();
+            self.base = at;
+        }
+        let mut offset = usize::try_from(at - self.base).map_err(|_| UnsupportedFormat)?;
+        if self.buf.len() - offset < n {
+            self.buf.drain(..offset);
+            self.base = at;
+            offset = 0;
+            while self.buf.len() < n {
+                let old = self.buf.len();
+                self.buf.resize(old + WINDOW, 0);
+                let got = self
+                    .content
+                    .read_full_at(self.base + old as u64, &mut self.buf[old..])
+                    .map_err(|_| UnsupportedFormat)?;
+                self.buf.truncate(old + got);
+                if got == 0 {
+                    break;
+                }
+            }
+        }
+        Ok(&self.buf[offset..])
     }
 
     /// Up to `n` bytes at `at` (fewer at the end).
-    fn peek(&self, at: u64, n: usize) -> Result<Vec<u8>, UnsupportedFormat> {
-        let mut buf = vec![0u8; n];
-        let got = self
-            .content
-            .read_full_at(at, &mut buf)
-            .map_err(|_| UnsupportedFormat)?;
-        buf.truncate(got);
-        Ok(buf)
+    fn peek(&mut self, at: u64, n: usize) -> Result<&[u8], UnsupportedFormat> {
+        let bytes = self.from(at, n)?;
+        Ok(&bytes[..bytes.len().min(n)])
     }
 
     /// Skips BOMs, white space and the zero-width characters a browser
     /// ignores before markup (U+200B–U+200D, U+2060, U+FEFF); the offset
     /// of the first other character (or the end).
-    fn skip_insignificant(&self, mut at: u64) -> Result<u64, UnsupportedFormat> {
+    fn skip_insignificant(&mut self, mut at: u64) -> Result<u64, UnsupportedFormat> {
         loop {
-            let window = self.peek(at, WINDOW)?;
-            if window.is_empty() {
+            // At least one whole character (at most 4 bytes); judged 256
+            // bytes at a time, so a significant character found at once
+            // costs little however much is buffered after it.
+            let bytes = self.from(at, 4)?;
+            if bytes.is_empty() {
                 return Ok(at);
             }
-            // The window may end inside a character: judge only whole ones.
-            let whole = match std::str::from_utf8(&window) {
+            let bytes = &bytes[..bytes.len().min(256)];
+            // The buffer may end inside a character: judge only whole ones.
+            let whole = match std::str::from_utf8(bytes) {
                 Ok(s) => s,
-                Err(e) => std::str::from_utf8(&window[..e.valid_up_to()]).unwrap_or(""),
+                Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or(""),
             };
             let rest = whole.trim_start_matches(|c: char| {
                 c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
@@ -161,24 +199,18 @@ impl<'r, 'a> Text<'r, 'a> {
     }
 
     /// The offset of the first `needle` at or after `from`.
-    fn find(&self, from: u64, needle: &[u8]) -> Result<Option<u64>, UnsupportedFormat> {
-        let mut found = None;
-        let mut at = from;
-        let keep = needle.len() - 1;
-        let mut tail: Vec<u8> = Vec::new();
-        self.content
-            .windows(from, |window| {
-                let joined = [tail.as_slice(), window].concat();
-                if let Some(i) = joined.windows(needle.len()).position(|w| w == needle) {
-                    found = Some(at - tail.len() as u64 + i as u64);
-                    return false;
-                }
-                at += window.len() as u64;
-                tail = joined[joined.len().saturating_sub(keep)..].to_vec();
-                true
-            })
-            .map_err(|_| UnsupportedFormat)?;
-        Ok(found)
+    fn find(&mut self, mut at: u64, needle: &[u8]) -> Result<Option<u64>, UnsupportedFormat> {
+        loop {
+            let bytes = self.from(at, needle.len())?;
+            if bytes.len() < needle.len() {
+                return Ok(None);
+            }
+            if let Some(i) = bytes.windows(needle.len()).position(|w| w == needle) {
+                return Ok(Some(at + i as u64));
+            }
+            // Keep the last needle.len() - 1 bytes: a match may straddle.
+            at += (bytes.len() - (needle.len() - 1)) as u64;
+        }
     }
 }
 
@@ -334,6 +366,57 @@ mod tests {
             "<a",
         ])
         .prop_map(str::to_owned)
+    }
+
+    /// A source that counts the bytes read from it.
+    struct Counting<'b> {
+        bytes: &'b [u8],
+        read: std::cell::Cell<u64>,
+    }
+
+    impl crate::attachment::source::ContentSource for Counting<'_> {
+        fn size(&self) -> u64 {
+            self.bytes.len() as u64
+        }
+        fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = crate::attachment::source::ContentSource::read_at(&self.bytes, offset, buf)?;
+            self.read.set(self.read.get() + n as u64);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn chained_comments_and_long_blank_runs_are_read_a_bounded_number_of_times() {
+        for (what, text, verdict) in [
+            (
+                "comments",
+                "<!---->".repeat(150_000) + "<html>",
+                Err(UnsupportedFormat),
+            ),
+            (
+                "comments then text",
+                "<!---->".repeat(150_000) + "hola",
+                Ok(AttachmentFormat::Text),
+            ),
+            (
+                "blanks",
+                " \u{200B}".repeat(200_000) + "<p>",
+                Err(UnsupportedFormat),
+            ),
+        ] {
+            let source = Counting {
+                bytes: text.as_bytes(),
+                read: std::cell::Cell::new(0),
+            };
+            assert_eq!(super::detect_text(&Reader::new(&source)), verdict, "{what}");
+            // Validity once, the significant start once, and the head.
+            let read = source.read.get();
+            assert!(
+                read <= 3 * text.len() as u64,
+                "{what}: {read} bytes read for {}",
+                text.len()
+            );
+        }
     }
 
     proptest! {
