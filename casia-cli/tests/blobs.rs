@@ -206,6 +206,22 @@ fn a_kill_during_a_burst_of_uploads_leaves_every_acknowledged_case_whole() {
         .and_then(|n| n.parse().ok())
         .expect("how many were checked");
     assert!(referenced >= acked.len(), "{referenced} < {}", acked.len());
+    // Uploads cut by the kill leave at most their staging files in tmp/.
+    let left_in_tmp = walk(&dir.path().join("casia.db.blobs/tmp"));
+    assert!(
+        left_in_tmp.iter().all(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.starts_with("staged-") || name.ends_with(".tmp")
+        }),
+        "{left_in_tmp:?}"
+    );
+    eprintln!(
+        "crash: {} uploads sent, {} acknowledged, {referenced} blobs referenced and verified, \
+         {} staging/temporary files left by the kill",
+        sent.load(Ordering::SeqCst),
+        acked.len(),
+        left_in_tmp.len()
+    );
 
     // Every acknowledged case reads back with the bytes it was sent.
     let server = casia.serve(&["--database", DATABASE]);
@@ -273,6 +289,10 @@ fn a_kill_during_a_burst_of_uploads_leaves_every_acknowledged_case_whole() {
     assert!(gc.status.success(), "{}", text(&gc.stderr));
     assert!(!orphan.exists(), "{}", text(&gc.stdout));
     assert!(!tmp.exists());
+    assert!(
+        walk(&dir.path().join("casia.db.blobs/tmp")).is_empty(),
+        "the kill's staging files are collected too"
+    );
     // Only referenced blobs are left: the crash's own orphans went too.
     assert_eq!(
         walk(&dir.path().join("casia.db.blobs/sha256")).len(),
