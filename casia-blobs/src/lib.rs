@@ -164,7 +164,13 @@ fn write_new(root: &Path, key: &BlobKey, target: &Path, bytes: &[u8]) -> Result<
     let nonce = nonce()?;
     let tmp = root.join("tmp").join(format!("{key}.{nonce}.tmp"));
     let result = (|| {
-        let mut file = File::create(&tmp).map_err(|e| io("create", &tmp, e))?;
+        // Attachments are personal data: the service's user only, as a
+        // staged upload is.
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp).map_err(|e| io("create", &tmp, e))?;
         file.write_all(bytes).map_err(|e| io("write", &tmp, e))?;
         file.sync_all().map_err(|e| io("sync", &tmp, e))?;
         fs::rename(&tmp, target).map_err(|e| io("rename into", target, e))?;
@@ -220,6 +226,9 @@ impl BlobStore for LocalDirBlobStore {
                 Err(e) => return Err(io("refresh", &target, e)),
             }
             create_dirs(&root, &dir)?;
+            // The blob's "last put" is now, as for `put` (the collector's
+            // grace counts from it), set before it becomes visible.
+            touch(&staged).map_err(|e| io("refresh", &staged, e))?;
             File::open(&staged)
                 .and_then(|f| f.sync_all())
                 .map_err(|e| io("sync", &staged, e))?;
@@ -238,9 +247,6 @@ impl BlobStore for LocalDirBlobStore {
                 }
                 let _ = fs::remove_file(&staged);
             }
-            // The blob's "last put" is now, as for `put` (the collector's
-            // grace counts from it), not when the staged file was written.
-            touch(&target).map_err(|e| io("refresh", &target, e))?;
             sync_dir(&dir)
         })
         .await

@@ -147,9 +147,9 @@ impl BlobStore for S3BlobStore {
     }
 
     /// Uploads a staged file in 5 MiB parts (S3's smallest non-final
-    /// part; a multipart upload appears whole or not at all), one part in
-    /// flight while the next fills, so a large file never sits in memory
-    /// whole (about 10 MiB per upload). The bytes are hashed on the way and
+    /// part; a multipart upload appears whole or not at all), with a part
+    /// in flight while the next fills, so a large file never sits in
+    /// memory whole (up to about 15 MiB per upload). The bytes are hashed on the way and
     /// the upload is completed only when they hash to `key`; on any error
     /// it is aborted. (An upload whose future is dropped — the request
     /// timed out — stays incomplete until the bucket's

@@ -244,12 +244,12 @@ pub async fn read_multipart<S: Send + Sync>(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if staging.is_some()
-        && let Some(streamed) = req.extensions().get::<crate::limits::StreamedBody>()
-    {
-        // Files go to staging files, not memory: the budget stops counting.
-        streamed.streaming();
-    }
+    let streamed = req
+        .extensions()
+        .get::<crate::limits::StreamedBody>()
+        .cloned();
+    // With staging, only file parts the JSON part names are staged.
+    let mut wanted: Option<std::collections::HashSet<String>> = None;
     let mut multipart = Multipart::from_request(req, state)
         .await
         .map_err(|e| ApiError::Malformed(format!("malformed multipart body: {}", e.body_text())))?;
@@ -279,20 +279,37 @@ pub async fn read_multipart<S: Send + Sync>(
         if name != json_part
             && let Some(staging) = staging.as_deref_mut()
         {
-            let chunks = futures_util::stream::unfold(&mut field, |field| async move {
-                let chunk = field.chunk().await.map_err(|e| multipart_error(&e));
-                chunk.transpose().map(|c| (c, field))
-            });
-            let staged = staging.stage(chunks).await?;
-            let part = FilePart {
-                file_name: file_name.unwrap_or_else(|| name.clone()),
-                content: AttachmentContent::Staged(staged),
-            };
-            if form.files.insert(name.clone(), part).is_some() {
+            // Refused before a byte is staged: a part no attachment names,
+            // a repeated one, one too many.
+            if !wanted.as_ref().is_some_and(|w| w.contains(&name)) {
+                return Err(ApiError::Malformed(format!(
+                    "file part `{name}` is not named by any attachment"
+                )));
+            }
+            if form.files.contains_key(&name) {
                 return Err(ApiError::Malformed(format!(
                     "the part `{name}` is repeated"
                 )));
             }
+            if form.files.len() >= staging.max_parts() {
+                return Err(ApiError::Malformed(format!(
+                    "at most {} file parts",
+                    staging.max_parts()
+                )));
+            }
+            let chunks = futures_util::stream::unfold(&mut field, |field| async move {
+                let chunk = field.chunk().await.map_err(|e| multipart_error(&e));
+                chunk.transpose().map(|c| (c, field))
+            });
+            let staged = {
+                let _uncharged = streamed.as_ref().map(crate::limits::StreamedBody::stream);
+                staging.stage(chunks).await?
+            };
+            let part = FilePart {
+                file_name: file_name.unwrap_or_else(|| name.clone()),
+                content: AttachmentContent::Staged(staged),
+            };
+            form.files.insert(name, part);
             continue;
         }
         let mut buffer: Vec<u8> = Vec::new();
@@ -315,6 +332,20 @@ pub async fn read_multipart<S: Send + Sync>(
         buffer.shrink_to_fit();
         let bytes = Bytes::from(buffer);
         if name == json_part {
+            if staging.is_some() {
+                // The names its attachment list gives (`attachments[].part`);
+                // the caller reads the rest of it.
+                let value: serde_json::Value =
+                    parse_json(&bytes, &format!("the `{json_part}` part"))?;
+                wanted = Some(
+                    value["attachments"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|a| a["part"].as_str().map(str::to_owned))
+                        .collect(),
+                );
+            }
             if form.json.replace(bytes).is_some() {
                 return Err(ApiError::Malformed(format!(
                     "the part `{json_part}` is repeated"

@@ -123,19 +123,29 @@ struct Held {
 /// (issue 17): put in the request's extensions by [`body_budget`] when the
 /// service has a blob store and the body is multipart. Such a body is
 /// counted as at most [`STREAMED_BODY_HOLD`] bytes, and past them every
-/// byte read is charged to the budget — unless the reader called
-/// [`StreamedBody::streaming`], because it writes file parts to staging
-/// files instead of holding them ([`crate::extract::read_multipart`] with
-/// staging, the web form's reader). A handler that reads such a body whole
-/// is still charged for it.
+/// byte read is charged to the budget — except bytes read while a file
+/// part is being copied to a staging file ([`StreamedBody::stream`], held by
+/// [`crate::extract::read_multipart`] with staging and by the web form's
+/// reader around each file). Part headers, text fields and anything a
+/// handler reads whole are charged.
 #[derive(Clone)]
 pub struct StreamedBody(Arc<Held>);
 
 impl StreamedBody {
-    /// Says the body is read by a streaming reader: bytes past
-    /// [`STREAMED_BODY_HOLD`] are no longer charged.
-    pub fn streaming(&self) {
+    /// Bytes read while the returned guard lives go to a staging file, not
+    /// memory: they are not charged.
+    pub fn stream(&self) -> Streaming<'_> {
         self.0.streaming.store(true, Ordering::Release);
+        Streaming(self)
+    }
+}
+
+/// While it lives, the body's bytes are being staged ([`StreamedBody::stream`]).
+pub struct Streaming<'a>(&'a StreamedBody);
+
+impl Drop for Streaming<'_> {
+    fn drop(&mut self) {
+        self.0.0.streaming.store(false, Ordering::Release);
     }
 }
 
@@ -158,7 +168,8 @@ struct Metered {
     weight: u64,
     /// Body bytes already covered by a reservation made up front.
     covered: u64,
-    /// Body bytes seen so far.
+    /// Body bytes seen so far that count (not read while a file part was
+    /// being staged).
     seen: u64,
 }
 
@@ -177,10 +188,13 @@ impl http_body::Body for Metered {
             Poll::Pending => return Poll::Pending,
         };
         if let Some(data) = frame.data_ref() {
+            if self.held.streaming.load(Ordering::Acquire) {
+                return Poll::Ready(Some(Ok(frame)));
+            }
             let before = self.seen;
             self.seen = before.saturating_add(data.len() as u64);
             let charged = self.seen.saturating_sub(before.max(self.covered));
-            if charged == 0 || self.held.streaming.load(Ordering::Acquire) {
+            if charged == 0 {
                 return Poll::Ready(Some(Ok(frame)));
             }
             let n = charged.saturating_mul(self.weight);

@@ -29,31 +29,63 @@ pub struct Staging {
     dir: PathBuf,
     /// The most bytes kept of one part: the attachment limit + 1.
     keep: u64,
+    /// The most file parts one request may stage.
+    max_parts: usize,
     files: Vec<PathBuf>,
 }
+
+/// The least [`Staging::max_parts`].
+const MIN_MAX_PARTS: usize = 100;
 
 /// Distinguishes staging files of one process.
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
 /// This process's own staging folder in the system's temporary folder, for
-/// blob stores that stage anywhere (S3, memory): created once, readable by
-/// this user only (mode 0700), so no other local user can read uploads or
-/// swap a file between its judgement and its upload. If it cannot be
-/// created, the path named does not exist and staging fails visibly (a
-/// 500), never falling back to a shared place.
+/// blob stores that stage anywhere (S3, memory): readable by this user only
+/// (mode 0700), so no other local user can read uploads or swap a file
+/// between its judgement and its upload. Made under a random name; made
+/// again, under a new name, when it is gone or is no longer the folder this
+/// process made (a `/tmp` cleaner may remove it, and someone else could
+/// then take its name). If none can be made, the path named does not exist
+/// and staging fails visibly (a 500), never falling back to a shared place.
 fn private_dir() -> PathBuf {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| {
-        let mut builder = tempfile::Builder::new();
-        builder.prefix("casia-staging-");
+    /// The folder and its identity (device and inode).
+    static DIR: std::sync::Mutex<Option<(PathBuf, u64, u64)>> = std::sync::Mutex::new(None);
+    fn identity(path: &std::path::Path) -> Option<(u64, u64)> {
+        let meta = std::fs::symlink_metadata(path).ok()?;
         #[cfg(unix)]
-        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
-        builder
-            .tempdir()
-            .map(tempfile::TempDir::keep)
-            .unwrap_or_else(|_| PathBuf::from("/nonexistent/casia-staging"))
-    })
-    .clone()
+        {
+            use std::os::unix::fs::MetadataExt;
+            meta.is_dir().then(|| (meta.dev(), meta.ino()))
+        }
+        #[cfg(not(unix))]
+        {
+            meta.is_dir().then_some((0, 0))
+        }
+    }
+    let mut dir = DIR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((path, dev, ino)) = dir.as_ref()
+        && identity(path) == Some((*dev, *ino))
+    {
+        return path.clone();
+    }
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("casia-staging-");
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+    let made = builder.tempdir().map(tempfile::TempDir::keep);
+    match made
+        .ok()
+        .and_then(|p| identity(&p).map(|(dev, ino)| (p, dev, ino)))
+    {
+        Some((path, dev, ino)) => {
+            *dir = Some((path.clone(), dev, ino));
+            path
+        }
+        None => PathBuf::from("/nonexistent/casia-staging"),
+    }
 }
 
 fn storage(what: &str, path: &std::path::Path, e: &std::io::Error) -> ApiError {
@@ -67,8 +99,23 @@ impl Staging {
         Staging {
             dir,
             keep: max_attachment_bytes.saturating_add(1),
+            max_parts: MIN_MAX_PARTS,
             files: Vec::new(),
         }
+    }
+
+    /// The same, staging at most `max_parts` file parts per request.
+    pub fn with_max_parts(mut self, max_parts: usize) -> Staging {
+        self.max_parts = max_parts;
+        self
+    }
+
+    /// The most file parts one request may stage: twice the attachments a
+    /// case may hold, and at least 100 — more than any request the rules
+    /// could accept (the core refuses the one past the limit as
+    /// `too_many`), few enough that tiny parts cannot fill the folder.
+    pub fn max_parts(&self) -> usize {
+        self.max_parts
     }
 
     /// Staging for the service `state` runs: `None` without a blob store
@@ -77,10 +124,11 @@ impl Staging {
         let service = state.service();
         let blobs = service.blobs()?;
         let dir = blobs.staging_dir().unwrap_or_else(private_dir);
-        Some(Staging::new(
-            dir,
-            service.rules().limits.max_attachment_bytes,
-        ))
+        let limits = service.rules().limits;
+        Some(
+            Staging::new(dir, limits.max_attachment_bytes)
+                .with_max_parts(limits.max_attachments.saturating_mul(2).max(MIN_MAX_PARTS)),
+        )
     }
 
     /// Writes the chunks of `part` to a new staging file, hashing them,
@@ -207,5 +255,11 @@ mod tests {
             0o700,
             "the private staging folder is the user's only"
         );
+        // Removed (a temporary-folder cleaner): made again, under a new name.
+        let first = private_dir();
+        std::fs::remove_dir_all(&first).expect("remove");
+        let second = private_dir();
+        assert_ne!(first, second);
+        assert!(second.is_dir());
     }
 }

@@ -2173,6 +2173,28 @@ async fn staged_files_are_refused_in_rule_order_and_leave_nothing_behind() {
         assert!(p["detail"].as_str().expect("detail").contains("first"));
     }
     assert_eq!(probe.staged_left(), 0);
+    // Only parts the JSON names are staged; another, or a repeat, is 400.
+    let named = {
+        let mut c = inquiry();
+        c["attachments"] = json!([{"part": "f", "document_type": "other", "title": "F"}]);
+        c.to_string()
+    };
+    for parts in [
+        vec![
+            ("case", None, named.as_bytes()),
+            ("g", Some("g.pdf"), PDF_BYTES),
+        ],
+        vec![
+            ("case", None, named.as_bytes()),
+            ("f", Some("f.pdf"), PDF_BYTES),
+            ("f", Some("f2.pdf"), TEXT_BYTES),
+        ],
+    ] {
+        post_multipart(&h, "/v1/cases", &u, &parts)
+            .await
+            .problem(StatusCode::BAD_REQUEST, "malformed_request");
+    }
+    assert_eq!(probe.staged_left(), 0);
     // A JSON endpoint refuses a multipart body before reading it.
     post_multipart(
         &h,

@@ -393,12 +393,7 @@ pub async fn run(ctx: Ctx, Path((number, slug)): Path<(String, String)>, req: Re
     let mut staging = casia_http::staging::Staging::for_state(&ctx.state);
     let (mut form, new_attachments, slots) = if is_multipart {
         let posted = match Multipart::from_request(req, &ctx.state).await {
-            Ok(m) => {
-                if staging.is_some() {
-                    ctx.body_streamed();
-                }
-                read_form(m, staging.as_mut()).await
-            }
+            Ok(m) => read_form(m, staging.as_mut(), ctx.streamed.as_ref()).await,
             Err(_) => Err(crate::filing::FormError::Malformed),
         };
         let posted = match posted {

@@ -20,6 +20,7 @@ use casia_core::attachment::{AttachmentContent, NewAttachment};
 use casia_core::catalog::{Catalog, Subcategory};
 use casia_core::complementary::FieldCode;
 use casia_core::{Actor, CaseNumber, CaseType, ServiceError, SubmitInput};
+use casia_http::limits::StreamedBody;
 use casia_http::staging::Staging;
 
 use crate::labels::{self, FieldError};
@@ -331,43 +332,57 @@ impl FormError {
 pub async fn read_form(
     mut multipart: Multipart,
     mut staging: Option<&mut Staging>,
+    streamed: Option<&StreamedBody>,
 ) -> Result<PostedForm, FormError> {
+    let malformed = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            FormError::TooLarge
+        } else {
+            FormError::Malformed
+        }
+    };
     let mut posted = PostedForm {
         values: BTreeMap::new(),
         files: BTreeMap::new(),
     };
     let mut text_bytes = 0usize;
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(|_| FormError::Malformed)?
-    {
+    while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
         let Some(name) = field.name().map(str::to_owned) else {
             continue;
         };
         match field.file_name().map(str::to_owned) {
             Some(file_name) => {
+                // Only the slots' file inputs are read, each once; any
+                // other file is skipped, kept neither in memory nor on disk.
+                if !is_slot_file(&name) || posted.files.contains_key(&name) {
+                    while field.chunk().await.map_err(malformed)?.is_some() {}
+                    continue;
+                }
                 let content: AttachmentContent = match staging.as_deref_mut() {
                     Some(staging) => {
                         let chunks = futures_util::stream::unfold(&mut field, |f| async move {
                             let chunk = f.chunk().await.map_err(|e| {
-                                casia_http::problem::ApiError::Malformed(e.body_text())
+                                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                                    casia_http::problem::ApiError::PayloadTooLarge
+                                } else {
+                                    casia_http::problem::ApiError::Malformed(e.body_text())
+                                }
                             });
                             chunk.transpose().map(|c| (c, f))
                         });
+                        let _uncharged = streamed.map(StreamedBody::stream);
                         match staging.stage(chunks).await {
                             Ok(staged) => AttachmentContent::Staged(staged),
                             Err(casia_http::problem::ApiError::Malformed(_)) => {
                                 return Err(FormError::Malformed);
                             }
+                            Err(casia_http::problem::ApiError::PayloadTooLarge) => {
+                                return Err(FormError::TooLarge);
+                            }
                             Err(e) => return Err(FormError::Staging(format!("{e:?}"))),
                         }
                     }
-                    None => field
-                        .bytes()
-                        .await
-                        .map_err(|_| FormError::Malformed)?
-                        .into(),
+                    None => field.bytes().await.map_err(malformed)?.into(),
                 };
                 if !(file_name.is_empty() && content.size() == 0) {
                     posted.files.entry(name).or_insert((file_name, content));
@@ -375,7 +390,7 @@ pub async fn read_form(
             }
             None => {
                 let mut text = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(|_| FormError::Malformed)? {
+                while let Some(chunk) = field.chunk().await.map_err(malformed)? {
                     text_bytes += chunk.len();
                     if text_bytes > casia_http::extract::JSON_PART_LIMIT {
                         return Err(FormError::TooLarge);
@@ -388,6 +403,12 @@ pub async fn read_form(
         }
     }
     Ok(posted)
+}
+
+/// Whether `name` is the file input of an attachment slot
+/// (`adjunto_N_fichero`, N in `1..=ATTACHMENT_SLOTS`).
+fn is_slot_file(name: &str) -> bool {
+    (1..=ATTACHMENT_SLOTS).any(|slot| name == format!("adjunto_{slot}_fichero"))
 }
 
 /// The attachments of slots `1..=slots` (`adjunto_N_tipo`, `_titulo`,
@@ -452,12 +473,7 @@ pub async fn submit(ctx: Ctx, multipart: Option<Multipart>) -> Response {
     // the blob store first when accepted).
     let mut staging = Staging::for_state(&ctx.state);
     let posted = match multipart {
-        Some(m) => {
-            if staging.is_some() {
-                ctx.body_streamed();
-            }
-            read_form(m, staging.as_mut()).await
-        }
+        Some(m) => read_form(m, staging.as_mut(), ctx.streamed.as_ref()).await,
         None => Err(FormError::Malformed),
     };
     let posted = match posted {

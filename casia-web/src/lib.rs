@@ -138,8 +138,8 @@ pub struct Ctx {
     pub visitor: Visitor,
     /// The CSRF token of this visitor's forms.
     pub csrf: String,
-    /// The body budget's handle for a streamable body (issue 17): a form
-    /// whose files are staged says so through [`Ctx::body_streamed`].
+    /// The body budget's handle for a streamable body (issue 17): the
+    /// form reader holds its `stream()` guard while it stages a file.
     pub streamed: Option<casia_http::limits::StreamedBody>,
 }
 
@@ -235,14 +235,6 @@ impl Ctx {
                 p { "El formulario ha caducado o no procede de esta página. Vuelva atrás, recargue la página y envíelo de nuevo." }
             },
         )
-    }
-
-    /// Tells the body budget that this request's files go to staging
-    /// files, not memory (see [`casia_http::limits::StreamedBody`]).
-    pub fn body_streamed(&self) {
-        if let Some(s) = &self.streamed {
-            s.streaming();
-        }
     }
 
     /// The page for a service error that no form shows: `not_found` 404,

@@ -150,12 +150,26 @@ impl Site {
         let mut all: Vec<(&str, Option<&str>, &[u8])> = vec![("csrf", None, csrf.as_bytes())];
         all.extend_from_slice(parts);
         let (content_type, body) = multipart(&all);
+        // In 64 KiB frames, arriving one at a time as over a connection
+        // (a reader that asks for more waits for the next).
+        let frames: Vec<Vec<u8>> = body.chunks(64 * 1024).map(<[u8]>::to_vec).collect();
+        let mut frames = frames.into_iter();
+        let mut ready = false;
+        let frames = futures_util::stream::poll_fn(move |cx| {
+            // Every other poll: not yet (woken at once), as a socket would.
+            ready = !ready;
+            if !ready {
+                cx.waker().wake_by_ref();
+                return std::task::Poll::Pending;
+            }
+            std::task::Poll::Ready(frames.next().map(Ok::<_, std::convert::Infallible>))
+        });
         let req = Request::builder()
             .method(Method::POST)
             .uri(path)
             .header(header::COOKIE, format!("casia_session={tok}"))
             .header(header::CONTENT_TYPE, content_type)
-            .body(Body::from(body))
+            .body(Body::from_stream(frames))
             .expect("request");
         self.call(req).await
     }

@@ -142,7 +142,12 @@ fn read_entry(archive: &Package<'_, '_>, entry: Entry) -> Result<Vec<u8>, Unsupp
     // real office part (deflate expands incompressible data by a few bytes
     // per 64 KiB block).
     let declared = entry.wayfinder.compressed_size_hint();
-    if declared > MAX_COMPRESSED_BYTES {
+    let cap = if entry.method == CompressionMethod::STORE {
+        MAX_PART_BYTES as u64
+    } else {
+        MAX_COMPRESSED_BYTES
+    };
+    if declared > cap {
         return Err(UnsupportedFormat);
     }
     let mut data = Vec::new();
