@@ -156,7 +156,6 @@ impl BlobStore for S3BlobStore {
     /// `AbortIncompleteMultipartUpload` lifecycle rule removes it; it is
     /// never visible as an object.)
     async fn put_file(&self, file: &std::path::Path, key: &BlobKey) -> Result<(), StoreError> {
-        use sha2::Digest as _;
         use tokio::io::AsyncReadExt as _;
         const PART: usize = 5 * 1024 * 1024;
         let path = self.path_of(key);
@@ -170,7 +169,7 @@ impl BlobStore for S3BlobStore {
             .await
             .map_err(|e| failure(what("start upload"), e))?;
         let mut writer = object_store::WriteMultipart::new_with_chunk_size(upload, PART);
-        let mut hasher = sha2::Sha256::new();
+        let mut hasher = casia_core::blob::KeyHasher::new();
         let mut buf = vec![0u8; 256 * 1024];
         let failed = loop {
             let n = match source.read(&mut buf).await {
@@ -184,13 +183,9 @@ impl BlobStore for S3BlobStore {
             hasher.update(&buf[..n]);
             writer.write(&buf[..n]);
         };
-        let got: String = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let got = hasher.finish();
         let failed = failed.or_else(|| {
-            (got != key.as_str())
+            (&got != key)
                 .then(|| StoreError::backend(format!("{} holds {got}, not {key}", file.display())))
         });
         if let Some(e) = failed {

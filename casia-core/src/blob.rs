@@ -47,6 +47,31 @@ impl BlobKey {
     }
 }
 
+/// A [`BlobKey`] computed as the bytes go by (a streamed upload, a blob
+/// read back to be checked): the same key [`BlobKey::of`] gives for the
+/// bytes as one slice.
+#[derive(Debug, Clone, Default)]
+pub struct KeyHasher(sha2::Sha256);
+
+impl KeyHasher {
+    /// A hasher that has seen no bytes.
+    pub fn new() -> KeyHasher {
+        KeyHasher::default()
+    }
+
+    /// Takes the next bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        sha2::Digest::update(&mut self.0, bytes);
+    }
+
+    /// The key of every byte seen.
+    pub fn finish(self) -> BlobKey {
+        BlobKey(crate::attachment::lower_hex(&sha2::Digest::finalize(
+            self.0,
+        )))
+    }
+}
+
 impl fmt::Display for BlobKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -256,19 +281,14 @@ pub enum BlobFault {
 /// The stream's own error.
 pub async fn check(key: &BlobKey, mut bytes: BlobStream) -> Result<Option<BlobFault>, StoreError> {
     use futures_util::StreamExt;
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
+    let mut hasher = KeyHasher::new();
     while let Some(chunk) = bytes.next().await {
         hasher.update(&chunk?);
     }
-    let actual: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((actual != key.as_str()).then(|| BlobFault::Corrupt {
+    let actual = hasher.finish();
+    Ok((&actual != key).then(|| BlobFault::Corrupt {
         key: key.clone(),
-        actual,
+        actual: actual.as_str().to_owned(),
     }))
 }
 

@@ -22,7 +22,6 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::ids::{AuthorizationId, CaseNumber, UserId};
 use crate::submission::SubmitInput;
@@ -183,16 +182,7 @@ pub fn fingerprint(input: &SubmitInput) -> String {
     };
     // Serialising plain strings, booleans and a BTreeMap cannot fail.
     let bytes = serde_json::to_vec(&canonical).unwrap_or_default();
-    hex(&Sha256::digest(&bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    crate::attachment::sha256_hex(&bytes)
 }
 
 #[cfg(test)]

@@ -220,23 +220,20 @@ impl CaseService {
                 }
                 continue;
             };
-            let key = match &staged {
-                Some(path) => {
-                    let key = BlobKey::parse(&a.meta.sha256).ok_or_else(|| {
-                        StoreError::backend(format!("not a SHA-256: {}", a.meta.sha256))
-                    })?;
-                    blobs.put_file(path, &key).await?;
-                    key
+            let key = BlobKey::parse(&a.meta.sha256)
+                .ok_or_else(|| StoreError::backend(format!("not a SHA-256: {}", a.meta.sha256)))?;
+            // Either way `content` ends empty: the bytes are in the blob store.
+            match &staged {
+                Some(path) => blobs.put_file(path, &key).await?,
+                None => {
+                    let stored = blobs.put(std::mem::take(&mut a.content)).await?;
+                    if stored != key {
+                        return Err(StoreError::backend(format!(
+                            "the blob store keyed {key} as {stored}"
+                        )));
+                    }
                 }
-                None => blobs.put(std::mem::take(&mut a.content)).await?,
-            };
-            if key.as_str() != a.meta.sha256 {
-                return Err(StoreError::backend(format!(
-                    "the blob store keyed {} as {key}",
-                    a.meta.sha256
-                )));
             }
-            a.content = Bytes::new();
         }
         Ok(())
     }

@@ -808,7 +808,7 @@ fn a_staged_upload_is_filed_with_or_without_a_blob_store() {
         std::fs::write(&path, &bytes).expect("write");
         NewAttachment {
             content: AttachmentContent::Staged(
-                StagedContent::judge(path, sha256_hex(&bytes)).expect("judged"),
+                StagedContent::judge(path, casia_core::blob::BlobKey::of(&bytes)).expect("judged"),
             ),
             ..attachment("other", "Escaneado", Vec::new())
         }

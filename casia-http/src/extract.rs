@@ -72,7 +72,9 @@ fn bytes_rejection(e: &BytesRejection) -> ApiError {
     }
 }
 
-fn multipart_error(e: &MultipartError) -> ApiError {
+/// A multipart error as the API answers it: 413 past the body limit,
+/// else 400.
+pub(crate) fn multipart_error(e: &MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::PayloadTooLarge
     } else {
@@ -297,14 +299,7 @@ pub async fn read_multipart<S: Send + Sync>(
                     staging.max_parts()
                 )));
             }
-            let chunks = futures_util::stream::unfold(&mut field, |field| async move {
-                let chunk = field.chunk().await.map_err(|e| multipart_error(&e));
-                chunk.transpose().map(|c| (c, field))
-            });
-            let staged = {
-                let _uncharged = streamed.as_ref().map(crate::limits::StreamedBody::stream);
-                staging.stage(chunks).await?
-            };
+            let staged = staging.stage_field(&mut field, streamed.as_ref()).await?;
             let part = FilePart {
                 file_name: file_name.unwrap_or_else(|| name.clone()),
                 content: AttachmentContent::Staged(staged),

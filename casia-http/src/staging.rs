@@ -16,11 +16,14 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Bytes;
+use axum::extract::multipart::Field;
 use casia_core::attachment::StagedContent;
+use casia_core::blob::KeyHasher;
 use futures_util::{Stream, StreamExt};
-use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
+use crate::extract::multipart_error;
+use crate::limits::StreamedBody;
 use crate::problem::ApiError;
 
 /// The staging files of one request, deleted when it ends.
@@ -167,7 +170,7 @@ impl Staging {
             .await
             .map_err(|e| storage("create", &path, &e))?;
         self.files.push(path.clone());
-        let mut hasher = Sha256::new();
+        let mut hasher = KeyHasher::new();
         let mut kept: u64 = 0;
         while let Some(chunk) = part.next().await.transpose()? {
             let room = usize::try_from(self.keep - kept).unwrap_or(usize::MAX);
@@ -185,16 +188,36 @@ impl Staging {
             .await
             .map_err(|e| storage("write", &path, &e))?;
         drop(file);
-        let sha256: String = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let key = hasher.finish();
         let judged = path.clone();
-        tokio::task::spawn_blocking(move || StagedContent::judge(judged, sha256))
+        tokio::task::spawn_blocking(move || StagedContent::judge(judged, key))
             .await
             .map_err(|e| ApiError::Internal(format!("judging {}: {e}", path.display())))?
             .map_err(|e| storage("read", &path, &e))
+    }
+}
+
+impl Staging {
+    /// Stages one multipart file part ([`Staging::stage`]); the bytes
+    /// copied are not charged to the body budget (`streamed`, see
+    /// [`StreamedBody`]). A malformed part is
+    /// [`ApiError::Malformed`], one past the body limit
+    /// [`ApiError::PayloadTooLarge`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Staging::stage`].
+    pub async fn stage_field(
+        &mut self,
+        field: &mut Field<'_>,
+        streamed: Option<&StreamedBody>,
+    ) -> Result<StagedContent, ApiError> {
+        let chunks = futures_util::stream::unfold(field, |field| async move {
+            let chunk = field.chunk().await.map_err(|e| multipart_error(&e));
+            chunk.transpose().map(|c| (c, field))
+        });
+        let _uncharged = streamed.map(StreamedBody::stream);
+        self.stage(chunks).await
     }
 }
 

@@ -359,29 +359,16 @@ pub async fn read_form(
                     continue;
                 }
                 let content: AttachmentContent = match staging.as_deref_mut() {
-                    Some(staging) => {
-                        let chunks = futures_util::stream::unfold(&mut field, |f| async move {
-                            let chunk = f.chunk().await.map_err(|e| {
-                                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                                    casia_http::problem::ApiError::PayloadTooLarge
-                                } else {
-                                    casia_http::problem::ApiError::Malformed(e.body_text())
-                                }
-                            });
-                            chunk.transpose().map(|c| (c, f))
-                        });
-                        let _uncharged = streamed.map(StreamedBody::stream);
-                        match staging.stage(chunks).await {
-                            Ok(staged) => AttachmentContent::Staged(staged),
-                            Err(casia_http::problem::ApiError::Malformed(_)) => {
-                                return Err(FormError::Malformed);
-                            }
-                            Err(casia_http::problem::ApiError::PayloadTooLarge) => {
-                                return Err(FormError::TooLarge);
-                            }
-                            Err(e) => return Err(FormError::Staging(format!("{e:?}"))),
+                    Some(staging) => match staging.stage_field(&mut field, streamed).await {
+                        Ok(staged) => AttachmentContent::Staged(staged),
+                        Err(casia_http::problem::ApiError::Malformed(_)) => {
+                            return Err(FormError::Malformed);
                         }
-                    }
+                        Err(casia_http::problem::ApiError::PayloadTooLarge) => {
+                            return Err(FormError::TooLarge);
+                        }
+                        Err(e) => return Err(FormError::Staging(format!("{e:?}"))),
+                    },
                     None => field.bytes().await.map_err(malformed)?.into(),
                 };
                 if !(file_name.is_empty() && content.size() == 0) {

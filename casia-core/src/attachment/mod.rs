@@ -149,20 +149,23 @@ pub struct StagedContent {
 }
 
 impl StagedContent {
-    /// Judges the file at `path`, whose SHA-256 (lower-case hex) `sha256`
-    /// was computed while it was written. The size is the file's.
+    /// Judges the file at `path`, whose key `key` was computed while it
+    /// was written ([`crate::blob::KeyHasher`]). The size is the file's.
     ///
     /// # Errors
     ///
     /// The file's open or read error (never an `unsupported_format`
     /// verdict for a file that could not be read).
-    pub fn judge(path: std::path::PathBuf, sha256: String) -> std::io::Result<StagedContent> {
+    pub fn judge(
+        path: std::path::PathBuf,
+        key: crate::blob::BlobKey,
+    ) -> std::io::Result<StagedContent> {
         let file = source::FileSource::open(&path)?;
         let format = format::detect_in(&file)?;
         Ok(StagedContent {
             size: source::ContentSource::size(&file),
             path,
-            sha256,
+            sha256: key.as_str().to_owned(),
             format,
         })
     }
@@ -196,9 +199,13 @@ pub struct AcceptedAttachment {
 
 /// Lower-case hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut s = String::with_capacity(64);
-    for b in digest {
+    lower_hex(&Sha256::digest(bytes))
+}
+
+/// Lower-case hex of `bytes` (a digest).
+pub(crate) fn lower_hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(2 * bytes.len());
+    for &b in bytes {
         s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
         s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
     }
@@ -456,7 +463,9 @@ mod tests {
     fn staged(dir: &std::path::Path, name: &str, bytes: &[u8]) -> AttachmentContent {
         let path = dir.join(name);
         std::fs::write(&path, bytes).expect("write");
-        AttachmentContent::Staged(StagedContent::judge(path, sha256_hex(bytes)).expect("judged"))
+        AttachmentContent::Staged(
+            StagedContent::judge(path, crate::blob::BlobKey::of(bytes)).expect("judged"),
+        )
     }
 
     #[test]
@@ -553,7 +562,10 @@ mod tests {
             ),
             Err(CasiaError::DuplicateAttachment { index: 1 })
         ));
-        assert!(StagedContent::judge(dir.path().join("missing"), String::new()).is_err());
+        assert!(
+            StagedContent::judge(dir.path().join("missing"), crate::blob::BlobKey::of(b""))
+                .is_err()
+        );
     }
 
     #[test]
