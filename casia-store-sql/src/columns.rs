@@ -2,9 +2,10 @@
 //! as a struct whose field list is the column list: from it come the
 //! column names in order, each column's [`Kind`], the row as bound
 //! [`Value`]s and the row back from fetched values. Statements are built
-//! as text plus values ([`Statement`]); each backend only binds values and
-//! decodes kinds (`sqlite.rs`, `postgres.rs`), so no column is restated
-//! per backend.
+//! as text plus values ([`Statement`]); each backend only binds values
+//! (`sqlite/`, `postgres.rs`) and rows are decoded by kind once for both
+//! sqlx backends (`engine::decode_row`) and once for the rusqlite reader,
+//! so no column is restated per backend.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;

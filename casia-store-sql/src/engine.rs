@@ -14,6 +14,33 @@ use casia_core::StoreError;
 use crate::Backend;
 use crate::columns::{Column, Kind, RowType, Statement, Value, rows_from};
 
+/// A fetched sqlx row's first `kinds.len()` columns as values: how both
+/// sqlx backends implement [`Session::fetch`].
+pub(crate) fn decode_row<'r, R>(row: &'r R, kinds: &[Kind]) -> Result<Vec<Value>, sqlx::Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            Ok(match kind {
+                Kind::Text => Value::Text(Some(row.try_get(i)?)),
+                Kind::OptText => Value::Text(row.try_get(i)?),
+                Kind::Int => Value::Int(Some(row.try_get(i)?)),
+                Kind::OptInt => Value::Int(row.try_get(i)?),
+                Kind::Bool => Value::Bool(row.try_get(i)?),
+                Kind::Bytes => Value::Bytes(Some(row.try_get(i)?)),
+            })
+        })
+        .collect()
+}
+
 /// A connection (each statement its own transaction) or a transaction.
 #[async_trait]
 pub(crate) trait Session: Send {

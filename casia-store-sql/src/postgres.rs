@@ -12,15 +12,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions};
 use sqlx::{
-    AssertSqlSafe, ConnectOptions, Connection, PgConnection, PgPool, Postgres, Row, Transaction,
+    AssertSqlSafe, ConnectOptions, Connection, PgConnection, PgPool, Postgres, Transaction,
 };
 
 use casia_core::StoreError;
 
 use crate::columns::{Kind, Statement, Value};
-use crate::engine::{Engine, Session};
+use crate::engine::{Engine, Session, decode_row};
 use crate::{Backend, SqlOptions};
 
 type Query<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
@@ -43,23 +43,6 @@ fn query(s: Statement) -> Query<'static> {
         q = bind(q, v);
     }
     q
-}
-
-fn decode(row: &PgRow, kinds: &[Kind]) -> Result<Vec<Value>, sqlx::Error> {
-    kinds
-        .iter()
-        .enumerate()
-        .map(|(i, kind)| {
-            Ok(match kind {
-                Kind::Text => Value::Text(Some(row.try_get(i)?)),
-                Kind::OptText => Value::Text(row.try_get(i)?),
-                Kind::Int => Value::Int(Some(row.try_get(i)?)),
-                Kind::OptInt => Value::Int(row.try_get(i)?),
-                Kind::Bool => Value::Bool(row.try_get(i)?),
-                Kind::Bytes => Value::Bytes(Some(row.try_get(i)?)),
-            })
-        })
-        .collect()
 }
 
 /// A pooled connection, or a transaction on one.
@@ -97,7 +80,7 @@ impl Session for PgSession {
             .await
             .map_err(db_error)?;
         rows.iter()
-            .map(|r| decode(r, kinds).map_err(db_error))
+            .map(|r| decode_row(r, kinds).map_err(db_error))
             .collect()
     }
 

@@ -10,17 +10,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::pool::PoolConnection;
-use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
-};
-use sqlx::{AssertSqlSafe, Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 use casia_core::StoreError;
 
 mod reader;
 
 use crate::columns::{Kind, Statement, Value, sqlite_text};
-use crate::engine::{Engine, Session};
+use crate::engine::{Engine, Session, decode_row};
 use crate::{Backend, SqlOptions};
 
 /// The migrations, in order (`migrations/sqlite`).
@@ -98,23 +96,6 @@ fn query(s: Statement) -> Result<Query<'static>, StoreError> {
     Ok(q)
 }
 
-fn decode(row: &SqliteRow, kinds: &[Kind]) -> Result<Vec<Value>, sqlx::Error> {
-    kinds
-        .iter()
-        .enumerate()
-        .map(|(i, kind)| {
-            Ok(match kind {
-                Kind::Text => Value::Text(Some(row.try_get(i)?)),
-                Kind::OptText => Value::Text(row.try_get(i)?),
-                Kind::Int => Value::Int(Some(row.try_get(i)?)),
-                Kind::OptInt => Value::Int(row.try_get(i)?),
-                Kind::Bool => Value::Bool(row.try_get(i)?),
-                Kind::Bytes => Value::Bytes(Some(row.try_get(i)?)),
-            })
-        })
-        .collect()
-}
-
 /// A pooled connection, or a transaction on one.
 enum SqliteSession {
     Connection(PoolConnection<Sqlite>),
@@ -150,7 +131,7 @@ impl Session for SqliteSession {
             .await
             .map_err(db_error)?;
         rows.iter()
-            .map(|r| decode(r, kinds).map_err(db_error))
+            .map(|r| decode_row(r, kinds).map_err(db_error))
             .collect()
     }
 
