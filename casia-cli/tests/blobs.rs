@@ -9,11 +9,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use casia_test_support::binary::{Casia, http, json_call, multipart_call, text};
+use casia_test_support::binary::{Casia, USER_TOKEN_ARGS, http, json_call, multipart_call, text};
 use casia_test_support::env::postgres_url;
 use casia_test_support::s3::S3Server;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 const BIN: &str = env!("CARGO_BIN_EXE_casia");
 const DATABASE: &str = "sqlite:casia.db?mode=rwc";
@@ -27,10 +26,18 @@ fn pdf(seed: usize, len: usize) -> Vec<u8> {
 }
 
 fn sha(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    casia_core::attachment::sha256_hex(bytes)
+}
+
+/// `casia blobs verify` succeeded; its report.
+fn verified(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
 }
 
 fn token(dir: &Path) -> String {
@@ -105,12 +112,10 @@ fn serve_keeps_bytes_beside_the_database_and_streams_ranges() {
     assert_eq!(past.status, 416);
     drop(server);
 
-    let verify = casia.run(&["blobs", "verify", "--database", DATABASE]);
-    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    let report = verified(&casia.run(&["blobs", "verify", "--database", DATABASE]));
     assert!(
-        text(&verify.stdout).contains("1 referenced blobs checked\n0 faults"),
-        "{}",
-        text(&verify.stdout)
+        report.contains("1 referenced blobs checked\n0 faults"),
+        "{report}"
     );
     let other = casia.run(&[
         "blobs",
@@ -188,19 +193,9 @@ fn a_kill_during_a_burst_of_uploads_leaves_every_acknowledged_case_whole() {
     );
 
     // Nothing references a missing or altered blob.
-    let verify = casia.run(&["blobs", "verify", "--database", DATABASE]);
-    assert!(
-        verify.status.success(),
-        "{}\n{}",
-        text(&verify.stdout),
-        text(&verify.stderr)
-    );
-    assert!(
-        text(&verify.stdout).ends_with("\n0 faults\n"),
-        "{}",
-        text(&verify.stdout)
-    );
-    let referenced: usize = text(&verify.stdout)
+    let report = verified(&casia.run(&["blobs", "verify", "--database", DATABASE]));
+    assert!(report.ends_with("\n0 faults\n"), "{report}");
+    let referenced: usize = report
         .split_whitespace()
         .next()
         .and_then(|n| n.parse().ok())
@@ -298,8 +293,7 @@ fn a_kill_during_a_burst_of_uploads_leaves_every_acknowledged_case_whole() {
         walk(&dir.path().join("casia.db.blobs/sha256")).len(),
         referenced
     );
-    let verify = casia.run(&["blobs", "verify", "--database", DATABASE]);
-    assert!(verify.status.success(), "{}", text(&verify.stdout));
+    verified(&casia.run(&["blobs", "verify", "--database", DATABASE]));
 }
 
 #[test]
@@ -333,26 +327,7 @@ fn two_instances_on_one_postgresql_and_one_bucket_share_documents() {
         .serve_with_env(&["--database", &database, "--blobs", &blobs], &env);
     let b = Casia::new(BIN, dir_b.path())
         .serve_with_env(&["--database", &database, "--blobs", &blobs], &env);
-    let tok = Casia::new(BIN, dir_a.path())
-        .command()
-        .args([
-            "token",
-            "--role",
-            "user",
-            "--authorization",
-            "A1",
-            "--user",
-            "u1",
-            "--province",
-            "28",
-            "--database",
-            &database,
-        ])
-        .env("CASIA_JWT_SECRET", &secret)
-        .output()
-        .expect("token");
-    assert!(tok.status.success(), "{}", text(&tok.stderr));
-    let tok = text(&tok.stdout).trim().to_owned();
+    let tok = Casia::new(BIN, dir_a.path()).token_with_env(&database, USER_TOKEN_ARGS, &env);
     // Uploaded through one, downloaded through the other.
     let number = file(&a.addr, &tok, 7, 500_000).expect("filed through a");
     let got = http(
@@ -380,17 +355,8 @@ fn two_instances_on_one_postgresql_and_one_bucket_share_documents() {
         .envs(s3.env().iter().map(|(k, v)| (*k, v.as_str())))
         .output()
         .expect("verify");
-    assert!(
-        verify.status.success(),
-        "{}\n{}",
-        text(&verify.stdout),
-        text(&verify.stderr)
-    );
-    assert!(
-        text(&verify.stdout).contains("1 referenced blobs checked"),
-        "{}",
-        text(&verify.stdout)
-    );
+    let report = verified(&verify);
+    assert!(report.contains("1 referenced blobs checked"), "{report}");
     let _ = std::process::Command::new("psql")
         .args([
             &url,

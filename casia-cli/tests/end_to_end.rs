@@ -8,7 +8,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use casia_test_support::binary::{self, Casia, Reply, Server, http, multipart_call};
+use casia_test_support::binary::{
+    self, Casia, Reply, Server, USER_TOKEN_ARGS, http, multipart_call,
+};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_casia");
@@ -70,19 +72,7 @@ fn a_case_lives_its_whole_life_over_real_http() {
     let doc = http(&addr, "GET", "/openapi.json", &[], b"");
     assert_eq!(doc.json()["openapi"], "3.1.0");
 
-    let user = mint(
-        dir.path(),
-        &[
-            "--role",
-            "user",
-            "--authorization",
-            "A1",
-            "--user",
-            "u1",
-            "--province",
-            "28",
-        ],
-    );
+    let user = mint(dir.path(), USER_TOKEN_ARGS);
     let processor = mint(
         dir.path(),
         &["--role", "processor", "--processor", "P1", "--office", "28"],

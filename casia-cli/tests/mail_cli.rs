@@ -15,7 +15,7 @@ use casia_core::{
     Actor, AuthorizationId, CaseRules, CaseService, ProvinceCode, SubmitInput, UserId,
 };
 use casia_store_sql::{SqlOptions, SqlStore};
-use casia_test_support::binary::{self, Casia, text};
+use casia_test_support::binary::{self, Casia, USER_TOKEN_ARGS, text};
 use casia_test_support::env::smtp_python;
 use casia_test_support::smtp::SmtpSink;
 use chrono::TimeDelta;
@@ -240,16 +240,7 @@ fn serve_with_smtp_delivers_notifications_in_the_background() {
         stdout(&o).trim().to_owned()
     };
     let system = mint(&["--role", "system"]);
-    let user = mint(&[
-        "--role",
-        "user",
-        "--authorization",
-        "A1",
-        "--user",
-        "u1",
-        "--province",
-        "28",
-    ]);
+    let user = mint(USER_TOKEN_ARGS);
 
     let (status, body) = http(
         &addr,

@@ -211,19 +211,7 @@ fn development_tokens_still_work_beside_a_jwk_set() {
         "--jwt-jwks",
         &keys().join("jwks.json").display().to_string(),
     ]);
-    let token = casia.token(
-        DATABASE,
-        &[
-            "--role",
-            "user",
-            "--authorization",
-            "A1",
-            "--user",
-            "u1",
-            "--province",
-            "28",
-        ],
-    );
+    let token = casia.user_token(DATABASE);
     assert_eq!(status(&server.addr, &token), 200);
     // `casia token --ttl` over 24 h mints a token the service refuses.
     let long = casia.token(DATABASE, &["--role", "system", "--ttl", "172800"]);

@@ -20,6 +20,19 @@ pub struct Casia {
     pub dir: PathBuf,
 }
 
+/// The `casia token` arguments of the black-box tests' autorizado: user
+/// `u1` of authorization `A1` in province 28.
+pub const USER_TOKEN_ARGS: &[&str] = &[
+    "--role",
+    "user",
+    "--authorization",
+    "A1",
+    "--user",
+    "u1",
+    "--province",
+    "28",
+];
+
 impl Casia {
     /// `bin` is the test's `env!("CARGO_BIN_EXE_casia")`.
     pub fn new(bin: &str, dir: &Path) -> Casia {
@@ -48,11 +61,18 @@ impl Casia {
 
     /// `casia token ARGS --database DATABASE`, trimmed; panics on failure.
     pub fn token(&self, database: &str, args: &[&str]) -> String {
+        self.token_with_env(database, args, &[])
+    }
+
+    /// [`Casia::token`] with extra environment variables (a shared
+    /// `CASIA_JWT_SECRET`, say).
+    pub fn token_with_env(&self, database: &str, args: &[&str], env: &[(&str, String)]) -> String {
         let out = self
             .command()
             .arg("token")
             .args(args)
             .args(["--database", database])
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .output()
             .expect("casia token");
         assert!(out.status.success(), "{}", text(&out.stderr));
@@ -62,19 +82,7 @@ impl Casia {
     /// A token of user `u1` of authorization `A1` in province 28 (the
     /// black-box tests' autorizado) for `database`.
     pub fn user_token(&self, database: &str) -> String {
-        self.token(
-            database,
-            &[
-                "--role",
-                "user",
-                "--authorization",
-                "A1",
-                "--user",
-                "u1",
-                "--province",
-                "28",
-            ],
-        )
+        self.token(database, USER_TOKEN_ARGS)
     }
 
     /// `casia serve --listen 127.0.0.1:0 ARGS`, its log in `server.log` of
