@@ -16,11 +16,10 @@ use casia_core::command::{Command, CommandKind};
 use casia_core::{Actor, Case, CaseNumber, CaseRules, ServiceError};
 
 use crate::browse::{DetailExtras, deadline_preview, detail_page, may};
-use crate::filing::{ATTACHMENT_SLOTS, attachments, read_form};
+use crate::filing::{ATTACHMENT_SLOTS, attachment_slots, attachments, read_form};
 use crate::labels::{self, FieldError};
 use crate::layout::{
-    FormState, InputKind, csrf_input, date, error_summary, file_input, select, text_area,
-    text_input,
+    FormState, InputKind, csrf_input, date, error_summary, select, text_area, text_input,
 };
 use crate::{Ctx, form_fields, redirect};
 
@@ -268,14 +267,7 @@ fn fields(
                     p.hint { "Si responde a una solicitud de información, hágalo hasta el " (date(d)) " incluido." }
                 }
                 (text_area(form, "comentario", "Comentario", Some("De 1 a 4000 caracteres; puede dejarlo vacío si añade documentos."), false))
-                @for slot in 1..=ATTACHMENT_SLOTS {
-                    fieldset.attachment {
-                        legend { "Documento " (slot) }
-                        (select(form, &format!("adjunto_{slot}_tipo"), "Tipo de documento", None, "Elija un tipo", &types))
-                        (text_input(form, &format!("adjunto_{slot}_titulo"), "Título del documento", Some("Si lo deja vacío se usa el nombre del fichero."), false, InputKind::Text))
-                        (file_input(form, &format!("adjunto_{slot}_fichero"), "Fichero", None))
-                    }
-                }
+                (attachment_slots(form, &types, "Si lo deja vacío se usa el nombre del fichero."))
             }
         }
         Action::Cancel => {

@@ -260,14 +260,7 @@ fn case_form(
                 @if had_errors {
                     p.hint { "Por seguridad el navegador no conserva los ficheros elegidos: vuelva a seleccionarlos." }
                 }
-                @for slot in 1..=ATTACHMENT_SLOTS {
-                    fieldset.attachment {
-                        legend { "Documento " (slot) }
-                        (select(form, &format!("adjunto_{slot}_tipo"), "Tipo de documento", None, "Elija un tipo", &document_types))
-                        (text_input(form, &format!("adjunto_{slot}_titulo"), "Título del documento", Some("De 1 a 100 caracteres; si lo deja vacío se usa el nombre del fichero."), false, InputKind::Text))
-                        (file_input(form, &format!("adjunto_{slot}_fichero"), "Fichero", None))
-                    }
-                }
+                (attachment_slots(form, &document_types, "De 1 a 100 caracteres; si lo deja vacío se usa el nombre del fichero."))
             }
             button type="submit" { "Presentar el caso" }
         }
@@ -392,10 +385,35 @@ pub async fn read_form(
     Ok(posted)
 }
 
+/// The input `part` (`tipo`, `titulo`, `fichero`) of attachment slot
+/// `slot`: `adjunto_<slot>_<part>`.
+pub fn slot_input(slot: usize, part: &str) -> String {
+    format!("adjunto_{slot}_{part}")
+}
+
+/// The [`ATTACHMENT_SLOTS`] fieldsets of a form that takes documents: a
+/// type among `document_types`, a title (with `title_hint`) and a file.
+pub fn attachment_slots(
+    form: &FormState,
+    document_types: &[(String, String)],
+    title_hint: &str,
+) -> Markup {
+    html! {
+        @for slot in 1..=ATTACHMENT_SLOTS {
+            fieldset.attachment {
+                legend { "Documento " (slot) }
+                (select(form, &slot_input(slot, "tipo"), "Tipo de documento", None, "Elija un tipo", document_types))
+                (text_input(form, &slot_input(slot, "titulo"), "Título del documento", Some(title_hint), false, InputKind::Text))
+                (file_input(form, &slot_input(slot, "fichero"), "Fichero", None))
+            }
+        }
+    }
+}
+
 /// Whether `name` is the file input of an attachment slot
 /// (`adjunto_N_fichero`, N in `1..=ATTACHMENT_SLOTS`).
 fn is_slot_file(name: &str) -> bool {
-    (1..=ATTACHMENT_SLOTS).any(|slot| name == format!("adjunto_{slot}_fichero"))
+    (1..=ATTACHMENT_SLOTS).any(|slot| name == slot_input(slot, "fichero"))
 }
 
 /// The attachments of slots `1..=slots` (`adjunto_N_tipo`, `_titulo`,
@@ -410,13 +428,13 @@ pub fn attachments(
     for slot in 1..=slots {
         let kind = posted
             .values
-            .get(&format!("adjunto_{slot}_tipo"))
+            .get(&slot_input(slot, "tipo"))
             .map_or("", |s| s.trim());
         let title = posted
             .values
-            .get(&format!("adjunto_{slot}_titulo"))
+            .get(&slot_input(slot, "titulo"))
             .map_or("", |s| s.trim());
-        match posted.files.get(&format!("adjunto_{slot}_fichero")) {
+        match posted.files.get(&slot_input(slot, "fichero")) {
             Some((file_name, content)) => {
                 let title = if title.is_empty() {
                     file_name
@@ -438,7 +456,7 @@ pub fn attachments(
             }
             None if !kind.is_empty() || !title.is_empty() => {
                 return Err(FieldError {
-                    field: Some(format!("adjunto_{slot}_fichero")),
+                    field: Some(slot_input(slot, "fichero")),
                     message: format!("Documento {slot}: elija el fichero."),
                 });
             }
