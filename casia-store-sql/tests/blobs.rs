@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use casia_blobs::LocalDirBlobStore;
-use casia_core::Command;
 use casia_core::blob::{BlobFault, BlobKey, BlobStore, DEFAULT_GRACE};
 use casia_core::memory::MemoryStore;
 use casia_core::ports::{AttachmentContentStore, CaseRepository, FixedClock};
+use casia_core::{Actor, Case, CaseService, Command};
 use chrono::{TimeDelta, Utc};
 use futures_util::StreamExt;
 use support::{Target, at, nss_inquiry, pdf, pdf_attachment, postgres_url, service, user};
@@ -27,6 +27,22 @@ async fn bytes_of(stream: casia_core::blob::BlobStream) -> Vec<u8> {
         .collect()
 }
 
+/// How many attachments' bytes the case store still keeps.
+async fn rows_of_bytes(repo: &Arc<dyn CaseRepository>) -> usize {
+    repo.stored_contents(None, 10)
+        .await
+        .expect("contents")
+        .len()
+}
+
+/// Files an inquiry with one PDF (`seed`) as `who`; the case.
+async fn file(svc: &CaseService, who: &Actor, title: &str, seed: u64) -> Case {
+    svc.submit(who, &nss_inquiry(title, seed))
+        .await
+        .expect("submit")
+        .case
+}
+
 async fn attachments_live_in_the_blob_store(
     repo: Arc<dyn CaseRepository>,
     dir: &Path,
@@ -36,20 +52,8 @@ async fn attachments_live_in_the_blob_store(
     let clock = Arc::new(FixedClock::new(at("2026-11-05T09:00:00Z")));
     // Before a blob store: the bytes are in the case store.
     let plain = service(repo.clone(), clock.clone());
-    let legacy = plain
-        .submit(&ana, &nss_inquiry("antes", 1))
-        .await
-        .expect("submit")
-        .case
-        .number;
-    assert_eq!(
-        repo.stored_contents(None, 10)
-            .await
-            .expect("contents")
-            .len(),
-        1,
-        "{label}"
-    );
+    let legacy = file(&plain, &ana, "antes", 1).await.number;
+    assert_eq!(rows_of_bytes(&repo).await, 1, "{label}");
 
     let blobs = Arc::new(LocalDirBlobStore::open(dir).expect("blob folder"));
     let svc = service(repo.clone(), clock.clone()).with_blobs(blobs.clone());
@@ -58,18 +62,11 @@ async fn attachments_live_in_the_blob_store(
     assert_eq!(old.to_vec(), pdf(1, 200), "{label}");
 
     // New bytes go to the blob store only.
-    let fresh = svc
-        .submit(&ana, &nss_inquiry("después", 2))
-        .await
-        .expect("submit")
-        .case;
+    let fresh = file(&svc, &ana, "después", 2).await;
     let key = BlobKey::parse(&fresh.attachments[0].sha256).expect("key");
     assert!(blobs.exists(&key).await.expect("exists"), "{label}");
     assert_eq!(
-        repo.stored_contents(None, 10)
-            .await
-            .expect("contents")
-            .len(),
+        rows_of_bytes(&repo).await,
         1,
         "{label}: only the legacy row"
     );
@@ -96,14 +93,7 @@ async fn attachments_live_in_the_blob_store(
     )
     .await
     .expect("documentation");
-    assert_eq!(
-        repo.stored_contents(None, 10)
-            .await
-            .expect("contents")
-            .len(),
-        1,
-        "{label}"
-    );
+    assert_eq!(rows_of_bytes(&repo).await, 1, "{label}");
     let (_, third) = svc.attachment(&ana, fresh.number, 2).await.expect("bytes");
     assert_eq!(third.to_vec(), pdf(3, 200), "{label}");
 
@@ -117,13 +107,7 @@ async fn attachments_live_in_the_blob_store(
     assert_eq!((step.moved, step.last), (1, Some((legacy, 1))), "{label}");
     let done = svc.migrate_blobs(step.last, 1).await.expect("migrate");
     assert_eq!((done.moved, done.last), (0, None), "{label}");
-    assert!(
-        repo.stored_contents(None, 10)
-            .await
-            .expect("contents")
-            .is_empty(),
-        "{label}"
-    );
+    assert!(rows_of_bytes(&repo).await == 0, "{label}");
     let (_, moved) = svc
         .attachment(&ana, legacy, 1)
         .await
@@ -208,18 +192,8 @@ where
     let clock = Arc::new(FixedClock::new(at("2026-11-05T09:00:00Z")));
     let repo: Arc<dyn CaseRepository> = store.clone();
     let plain = service(repo.clone(), clock.clone());
-    let good = plain
-        .submit(&ana, &nss_inquiry("bien", 1))
-        .await
-        .expect("submit")
-        .case
-        .number;
-    let bad = plain
-        .submit(&ana, &nss_inquiry("mal", 2))
-        .await
-        .expect("submit")
-        .case
-        .number;
+    let good = file(&plain, &ana, "bien", 1).await.number;
+    let bad = file(&plain, &ana, "mal", 2).await.number;
     AttachmentContentStore::put(&*store, bad, 1, Bytes::from_static(b"%PDF-1.7 tampered"))
         .await
         .expect("tamper");
